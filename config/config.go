@@ -23,9 +23,9 @@ const MaxSize = 1 << 20
 // File is the whole .secprof.yaml.
 type File struct {
 	// Path is where the file was read from ("" for defaults).
-	Path     string    `yaml:"-"`
-	Profiles Profiles  `yaml:"profiles"`
-	Lint     Lint      `yaml:"lint"`
+	Path     string   `yaml:"-"`
+	Profiles Profiles `yaml:"profiles"`
+	Lint     Lint     `yaml:"lint"`
 	// Test is kept as a node so the harness can decode it with positions
 	// (harness/plan) without this package knowing the plan format.
 	Test yaml.Node `yaml:"test"`
