@@ -202,6 +202,8 @@ func ParseOptions(data []byte, o Options) (*Node, error) {
 }
 
 type parser struct {
+	nodes    []Node  // arena: nodes are carved from blocks to cut allocations
+	fields   []Field // arena for object members
 	data     []byte
 	i        int
 	line     int
@@ -225,6 +227,25 @@ func (p *parser) pos(off int) Pos {
 	p.lastCol += utf8.RuneCount(p.data[p.lastOff:off])
 	p.lastOff = off
 	return Pos{Off: off, Line: p.line, Col: p.lastCol}
+}
+
+func (p *parser) node(k Kind) *Node {
+	if len(p.nodes) == 0 {
+		p.nodes = make([]Node, 64)
+	}
+	n := &p.nodes[0]
+	p.nodes = p.nodes[1:]
+	n.Kind = k
+	return n
+}
+
+func (p *parser) field() *Field {
+	if len(p.fields) == 0 {
+		p.fields = make([]Field, 32)
+	}
+	f := &p.fields[0]
+	p.fields = p.fields[1:]
+	return f
 }
 
 func (p *parser) errAt(off int, format string, args ...any) error {
@@ -269,7 +290,9 @@ func (p *parser) value(depth int) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Node{Kind: String, Str: s, Start: p.pos(start), End: p.pos(p.i)}, nil
+		n := p.node(String)
+		n.Str, n.Start, n.End = s, p.pos(start), p.pos(p.i)
+		return n, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case c == 't':
@@ -294,7 +317,9 @@ func (p *parser) literal(lit string, k Kind, b bool) (*Node, error) {
 		}
 	}
 	p.i += len(lit)
-	return &Node{Kind: k, Str: lit, Bool: b, Start: p.pos(start), End: p.pos(p.i)}, nil
+	n := p.node(k)
+	n.Str, n.Bool, n.Start, n.End = lit, b, p.pos(start), p.pos(p.i)
+	return n, nil
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -338,7 +363,9 @@ func (p *parser) number() (*Node, error) {
 			p.i++
 		}
 	}
-	return &Node{Kind: Number, Str: string(d[start:p.i]), Start: p.pos(start), End: p.pos(p.i)}, nil
+	n := p.node(Number)
+	n.Str, n.Start, n.End = string(d[start:p.i]), p.pos(start), p.pos(p.i)
+	return n, nil
 }
 
 // str scans a quoted string starting at p.i and returns it decoded. Invalid
@@ -457,7 +484,8 @@ func (p *parser) array(depth int) (*Node, error) {
 	if depth >= p.maxDepth {
 		return nil, p.errAt(p.i, "nesting deeper than %d levels", p.maxDepth)
 	}
-	n := &Node{Kind: Array, Start: p.pos(p.i)}
+	n := p.node(Array)
+	n.Start = p.pos(p.i)
 	p.i++
 	p.skipSpace()
 	if p.i < len(p.data) && p.data[p.i] == ']' {
@@ -493,7 +521,8 @@ func (p *parser) object(depth int) (*Node, error) {
 	if depth >= p.maxDepth {
 		return nil, p.errAt(p.i, "nesting deeper than %d levels", p.maxDepth)
 	}
-	n := &Node{Kind: Object, Start: p.pos(p.i)}
+	n := p.node(Object)
+	n.Start = p.pos(p.i)
 	p.i++
 	p.skipSpace()
 	if p.i < len(p.data) && p.data[p.i] == '}' {
@@ -517,7 +546,8 @@ func (p *parser) object(depth int) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		f := &Field{Key: key, KeyStart: p.pos(ks), KeyEnd: p.pos(p.i)}
+		f := p.field()
+		f.Key, f.KeyStart, f.KeyEnd = key, p.pos(ks), p.pos(p.i)
 		p.skipSpace()
 		if p.i >= len(p.data) {
 			return nil, p.errAt(p.i, "unexpected end of input, expected ':' after object key")

@@ -91,7 +91,7 @@ func TestDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := n.Duplicates()
-	if len(d) != 1 || d[0].Key != "a" || d[0].KeyStart.Col != 15 {
+	if len(d) != 1 || d[0].Key != "a" || d[0].KeyStart.Col != 14 {
 		t.Fatalf("duplicates = %+v", d)
 	}
 	if v, _ := n.Value("a").Uint64(); v != 3 {
