@@ -1,9 +1,14 @@
 package main
 
-import "github.com/secprof/secprof/lint"
+import (
+	"github.com/secprof/secprof/lint"
+	"github.com/secprof/secprof/lint/seccomp"
+)
 
 // checkers lists every linter secprof runs, in the order they are asked
 // whether they recognise a file.
 func checkers() []lint.Checker {
-	return []lint.Checker{}
+	return []lint.Checker{
+		seccomp.New(),
+	}
 }
