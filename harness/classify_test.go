@@ -10,13 +10,13 @@ func TestClassify(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	at := func(d time.Duration, o Observation) Observation { o.Time = t0.Add(d); return o }
 	tests := []struct {
-		name     string
-		policy   string
-		obs      []Observation
-		now      time.Duration // when the stream was cut
-		want     Outcome       // "" means no verdict yet
-		reason   string        // substring of the reason
-		infra    string        // substring of an infrastructure error
+		name   string
+		policy string
+		obs    []Observation
+		now    time.Duration // when the stream was cut
+		want   Outcome       // "" means no verdict yet
+		reason string        // substring of the reason
+		infra  string        // substring of an infrastructure error
 	}{
 		{name: "stable run is Running", obs: []Observation{at(0, Created()), at(10*time.Millisecond, Started())},
 			now: 3 * time.Second, want: Running, reason: "running for 2s"},

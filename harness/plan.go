@@ -115,11 +115,11 @@ type Case struct {
 	// accepted). Empty means the backend's default.
 	Seccomp string `yaml:"seccomp" json:"seccomp,omitempty"`
 	// AppArmor is "runtime/default", "unconfined" or "localhost/<name>".
-	AppArmor  string    `yaml:"apparmor" json:"apparmor,omitempty"`
-	Timeout   Duration  `yaml:"timeout" json:"timeout,omitempty"`
-	StableFor Duration  `yaml:"stableFor" json:"stableFor,omitempty"`
-	Skip      string    `yaml:"skip" json:"skip,omitempty"`
-	Expect    Expect    `yaml:"expect" json:"expect"`
+	AppArmor  string     `yaml:"apparmor" json:"apparmor,omitempty"`
+	Timeout   Duration   `yaml:"timeout" json:"timeout,omitempty"`
+	StableFor Duration   `yaml:"stableFor" json:"stableFor,omitempty"`
+	Skip      string     `yaml:"skip" json:"skip,omitempty"`
+	Expect    Expect     `yaml:"expect" json:"expect"`
 	When      []WhenRule `yaml:"when" json:"when,omitempty"`
 
 	// Line and Column locate the case in File.
@@ -128,10 +128,10 @@ type Case struct {
 	// SeccompRef is Seccomp parsed; SeccompPath is the absolute file of a
 	// Localhost profile and SeccompMissing tells that it does not exist
 	// (allowed only when the case expects CreateContainerError).
-	SeccompRef     SeccompRef  `yaml:"-" json:"-"`
-	AppArmorRef    AppArmorRef `yaml:"-" json:"-"`
-	PodPath        string      `yaml:"-" json:"-"`
-	Index          int         `yaml:"-" json:"-"`
+	SeccompRef  SeccompRef  `yaml:"-" json:"-"`
+	AppArmorRef AppArmorRef `yaml:"-" json:"-"`
+	PodPath     string      `yaml:"-" json:"-"`
+	Index       int         `yaml:"-" json:"-"`
 }
 
 // Workload is what runs. Image/Command/Args follow Kubernetes: Command
@@ -167,9 +167,9 @@ type Expect struct {
 	// Reason must be contained (case-insensitively) in the verdict's reason.
 	Reason string `yaml:"reason" json:"reason,omitempty"`
 	// ExitCode, when set, must equal the last exit code observed.
-	ExitCode *int         `yaml:"exitCode" json:"exitCode,omitempty"`
-	HTTP     HTTPChecks   `yaml:"http" json:"http,omitempty"`
-	Exec     []ExecCheck  `yaml:"exec" json:"exec,omitempty"`
+	ExitCode *int           `yaml:"exitCode" json:"exitCode,omitempty"`
+	HTTP     HTTPChecks     `yaml:"http" json:"http,omitempty"`
+	Exec     []ExecCheck    `yaml:"exec" json:"exec,omitempty"`
 	Syscalls *SyscallsCheck `yaml:"syscalls" json:"syscalls,omitempty"`
 	// SeccompMode is what the probe must report: disabled, strict or filter.
 	SeccompMode string `yaml:"seccompMode" json:"seccompMode,omitempty"`
@@ -276,7 +276,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-func (d Duration) MarshalJSON() ([]byte, error) { return []byte(`"` + time.Duration(d).String() + `"`), nil }
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Duration(d).String() + `"`), nil
+}
 
 // D returns d as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }

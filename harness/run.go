@@ -484,4 +484,3 @@ func compareVerdict(e Expect, v *Verdict) []string {
 	}
 	return f
 }
-
