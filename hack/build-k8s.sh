@@ -2,6 +2,7 @@
 # Builds the Kubernetes binaries, etcd and pause from the Go module proxy, in
 # scratch modules outside the repository, and caches them under
 # $SECPROF_CACHE_DIR/bin/<key>/. Prints that directory on stdout.
+# With --print-dir it only prints the directory (built or not).
 #
 # Why from source: these machines reach no container registry and no release
 # download site, only the Go module proxy. k8s.io/kubernetes is a Go module,
@@ -16,9 +17,19 @@ need_cmd go
 K8S="$SECPROF_K8S_VERSION"
 STAGING="$(k8s_staging_version)"
 ETCD="$SECPROF_ETCD_VERSION"
-KEY="k8s-$K8S-etcd-$ETCD-$(hash_files "$HACK_DIR/build-k8s.sh" "$HACK_DIR/pause/main.go")"
+cmds=(kubelet kubeadm kubectl kube-apiserver kube-controller-manager kube-scheduler)
+# Build flags; the version ldflags are added below.
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=mod -trimpath -buildvcs=false"
+# The cache key covers what determines the binaries: versions, the Go
+# toolchain, the command list, the flags and the pause source.
+KEY="k8s-$K8S-etcd-$ETCD-$( (go version; echo "${cmds[*]} $GOFLAGS $CGO_ENABLED"; cat "$HACK_DIR/pause/main.go") | sha256sum | cut -c1-12)"
 OUT="$SECPROF_CACHE_DIR/bin/$KEY"
 BUILD="$SECPROF_CACHE_DIR/build"
+
+if [ "${1:-}" = --print-dir ]; then
+	echo "$OUT"
+	exit 0
+fi
 
 if [ -f "$OUT/.done" ]; then
 	log "Kubernetes $K8S binaries: cached in $OUT"
@@ -31,8 +42,6 @@ mkdir -p "$BUILD" "$OUT.tmp"
 # impatient people).
 exec 9>"$BUILD/.k8s.lock"
 flock 9
-
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=mod -trimpath -buildvcs=false"
 
 # --- Kubernetes ------------------------------------------------------------
 kdir="$BUILD/kubernetes-$K8S"
@@ -68,7 +77,6 @@ for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 	ldflags+=" -X $p.gitTreeState=clean -X $p.gitCommit=secprof-offline -X $p.buildDate=$now"
 done
 
-cmds=(kubelet kubeadm kubectl kube-apiserver kube-controller-manager kube-scheduler)
 log "building Kubernetes $K8S (${cmds[*]}) from the Go module proxy; ~10-15 min on 2 cores with an empty Go build cache"
 pkgs=()
 for c in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
