@@ -40,7 +40,7 @@ var archNames = map[string]libseccomp.ScmpArch{
 
 // dockerArchNames are the spellings Docker accepts in includes/excludes
 // arches (Go's GOARCH values plus the compat ABIs).
-var dockerArchNames = []string{"386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le", "mips64n32", "mips64len32", "mipsle", "ppc", "ppc64", "ppc64le", "riscv64", "s390", "s390x", "x32", "x86"}
+var dockerArchNames = []string{"386", "amd64", "arm", "arm64", "loong64", "loongarch64", "mips", "mips64", "mips64le", "mips64n32", "mips64le32", "mipsel", "mipsel64", "mipsel64n32", "mipsle", "parisc", "parisc64", "ppc", "ppc64", "ppc64le", "riscv64", "s390", "s390x", "x32", "x86"}
 
 // ArchSupported reports whether the libseccomp secprof is linked against
 // can build filters for arch (a SCMP_ARCH_* name).

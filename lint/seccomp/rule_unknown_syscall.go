@@ -2,6 +2,8 @@ package seccomp
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/secprof/secprof/lint"
@@ -55,7 +57,8 @@ func profileArches(p *Profile) []string {
 		out = append(out, am.Architecture.V)
 		out = append(out, am.SubArchitectures.Values()...)
 	}
-	return out
+	sort.Strings(out)
+	return slices.Compact(out)
 }
 
 func short(arches []string) []string {
