@@ -20,7 +20,7 @@ const (
 	SPOKind          = "SeccompProfile"
 	SPOAPIv1beta1    = SPOGroup + "/v1beta1"
 	SPOAPIv1alpha1   = SPOGroup + "/v1alpha1"
-	maxYAMLNodes     = 1 << 20 // bounds alias expansion ("billion laughs")
+	maxYAMLNodes     = 1 << 17 // bounds alias expansion ("billion laughs"); profiles have a few thousand
 	maxYAMLDepth     = jsonpos.DefaultMaxDepth
 	maxYAMLDocuments = 10000
 )

@@ -19,6 +19,10 @@ func checkBlocksContainerStart(ps *pass) {
 	}
 	o := ps.outcome("execve")
 	switch {
+	case o.rule == nil && len(o.conditional) > 0 && !Permits(o.ret.action):
+		s := o.conditional[0]
+		ps.add(ps.at(s.At, "execve is allowed only under argument conditions; its arguments are pointers, so the runtime's own execve of the container process is likely denied").
+			WithSeverity(lint.Warning))
 	case Denies(o.ret.action) || o.ret.action == ActTrace:
 		how := "denies"
 		if o.ret.action == ActTrace {
@@ -31,9 +35,5 @@ func checkBlocksContainerStart(ps *pass) {
 			f = f.WithFix(`allow what the workload needs, starting with {"names": ["execve"], "action": "SCMP_ACT_ALLOW"}`)
 		}
 		ps.add(f)
-	case o.rule == nil && len(o.conditional) > 0 && !Permits(o.ret.action):
-		s := o.conditional[0]
-		ps.add(ps.at(s.At, "execve is allowed only under argument conditions; its arguments are pointers, so the runtime's own execve of the container process is likely denied").
-			WithSeverity(lint.Warning))
 	}
 }
