@@ -42,3 +42,12 @@ func absOrEmpty(p string) string {
 	}
 	return a
 }
+
+// Load returns the plan to run: planFile (--plan) when given, with cfg's
+// profile directories as defaults, else cfg's test: section.
+func Load(cfg *config.File, planFile string) (*Plan, error) {
+	if planFile != "" {
+		return LoadPlan(planFile, SourceFromConfig(cfg))
+	}
+	return PlanFromConfig(cfg)
+}

@@ -175,6 +175,11 @@ type Expect struct {
 	SeccompMode string `yaml:"seccompMode" json:"seccompMode,omitempty"`
 	// AppArmorLabel must be contained in the probe's AppArmor label.
 	AppArmorLabel string `yaml:"apparmorLabel" json:"apparmorLabel,omitempty"`
+	// Denied are syscalls the profile must be found denying when the case
+	// runs (through the backend's Explainer: on local, seccomp user
+	// notification). Backends that cannot tell fail the check, so state
+	// it under a when: rule naming the backends that can.
+	Denied []string `yaml:"denied" json:"denied,omitempty"`
 }
 
 // HTTPCheck is a request to the workload once it runs.
@@ -704,6 +709,14 @@ func (p *Plan) validateCase(c *Case, cn *yaml.Node, seen map[string]int) PlanErr
 		case "", "disabled", "strict", "filter":
 		default:
 			add(mapValue(en, "seccompMode"), "seccompMode must be disabled, strict or filter")
+		}
+		for _, name := range e.Denied {
+			if !syscallNameRE.MatchString(name) {
+				add(mapValue(en, "denied"), "%q is not a syscall name", name)
+			}
+		}
+		if len(e.Denied) > 0 && c.Seccomp == "" {
+			add(mapValue(en, "denied"), "denied needs a Localhost seccomp profile")
 		}
 		if s := e.Syscalls; s != nil {
 			for _, name := range append(append([]string(nil), s.Denied...), s.Allowed...) {

@@ -425,6 +425,20 @@ wait:
 			}
 		}
 	}
+	if len(exp.Denied) > 0 {
+		r.Explanation = explain(ctx, b, c, stable, logf, &r)
+		if r.Explanation != nil {
+			for _, d := range exp.Denied {
+				found := false
+				for _, x := range r.Explanation.Denied {
+					found = found || x == d
+				}
+				if !found {
+					r.Failures = append(r.Failures, fmt.Sprintf("expected the profile to deny %s; it denied: %s", d, strings.Join(r.Explanation.Denied, ", ")))
+				}
+			}
+		}
+	}
 	if cctx.Err() != nil && len(r.Failures) > 0 && ctx.Err() != nil {
 		r.Status, r.Error = Errored, errWithCause(cctx, cctx.Err())
 		return r
@@ -435,20 +449,36 @@ wait:
 	}
 	r.Status = FailedS
 	r.Logs = inst.Logs(context.WithoutCancel(cctx), 20)
-	if ex, ok := b.(Explainer); ok && !opts.NoExplain && c.SeccompRef.Kind == SeccompLocalhost && !c.SeccompRef.Missing {
-		ectx, ecancel := context.WithTimeout(ctx, explainTimeout(stable))
-		e, err := ex.Explain(ectx, c)
-		ecancel()
-		switch {
-		case err != nil:
-			if _, skip := IsSkip(err); !skip {
-				logf("%s: explain: %v", c.Name, err)
-			}
-		default:
-			r.Explanation = e
-		}
+	if r.Explanation == nil && !opts.NoExplain {
+		r.Explanation = explain(ctx, b, c, stable, logf, nil)
 	}
 	return r
+}
+
+// explain asks the backend which syscalls the case's profile denied. With
+// r set (an expect.denied check), not being able to tell is a failure.
+func explain(ctx context.Context, b Backend, c *Case, stable time.Duration, logf func(string, ...any), r *CaseResult) *Explanation {
+	fail := func(msg string) *Explanation {
+		if r != nil {
+			r.Failures = append(r.Failures, msg)
+		}
+		return nil
+	}
+	if c.SeccompRef.Kind != SeccompLocalhost || c.SeccompRef.Missing {
+		return fail("expect.denied needs an existing Localhost seccomp profile")
+	}
+	ex, ok := b.(Explainer)
+	if !ok {
+		return fail("this backend cannot tell which syscalls a profile denied; state expect.denied under a when: rule for the backends that can (local)")
+	}
+	ectx, ecancel := context.WithTimeout(ctx, explainTimeout(stable))
+	defer ecancel()
+	e, err := ex.Explain(ectx, c)
+	if err != nil {
+		logf("%s: explain: %v", c.Name, err)
+		return fail("could not find the denied syscalls: " + err.Error())
+	}
+	return e
 }
 
 func explainTimeout(stable time.Duration) time.Duration {

@@ -51,6 +51,12 @@ type helperConfig struct {
 	Listener   bool     `json:"listener,omitempty"`
 	NoNewPrivs bool     `json:"noNewPrivs,omitempty"`
 	AppArmor   string   `json:"apparmor,omitempty"`
+	// Caps, when set, is the capability set (numbers) to keep: the rest is
+	// dropped from the bounding and inheritable sets, so that root's
+	// execve gets a container's capabilities.
+	Caps []int `json:"caps,omitempty"`
+	// LimitCaps says Caps applies (an empty Caps drops everything).
+	LimitCaps bool `json:"limitCaps,omitempty"`
 }
 
 // helperStatus is what the helper reports when it cannot execve.
@@ -111,6 +117,11 @@ func helperMain() {
 	if cfg.AppArmor != "" {
 		if err := setAppArmorExec(cfg.AppArmor); err != nil {
 			fail("apparmor", errnoOf(err), "apply apparmor profile %s: %v", cfg.AppArmor, err)
+		}
+	}
+	if cfg.LimitCaps {
+		if err := limitCaps(cfg.Caps); err != nil {
+			fail("capabilities", errnoOf(err), "%v", err)
 		}
 	}
 	path, err := syscall.BytePtrFromString(cfg.Path)
@@ -233,4 +244,46 @@ func setAppArmorExec(profile string) error {
 		return nil
 	}
 	return os.WriteFile("/proc/thread-self/attr/exec", data, 0)
+}
+
+// limitCaps keeps only keep in this thread's bounding and inheritable
+// sets. Without CAP_SETPCAP (not root) there is nothing to drop: such a
+// process has no capabilities to begin with.
+func limitCaps(keep []int) error {
+	want := map[int]bool{}
+	for _, c := range keep {
+		want[c] = true
+	}
+	for c := 0; c < 64; c++ {
+		r, _, e := syscall.RawSyscall(unix.SYS_PRCTL, unix.PR_CAPBSET_READ, uintptr(c), 0)
+		if e != 0 {
+			break // past the last capability this kernel knows
+		}
+		if r == 1 && !want[c] {
+			if _, _, e := syscall.RawSyscall(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0); e != 0 {
+				if e == unix.EPERM {
+					return nil
+				}
+				return fmt.Errorf("dropping capability %d: %v", c, e)
+			}
+		}
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capget: %v", err)
+	}
+	var mask [2]uint32
+	for c := range want {
+		if c < 64 {
+			mask[c/32] |= 1 << (c % 32)
+		}
+	}
+	for i := range data {
+		data[i].Inheritable &= mask[i]
+	}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capset: %v", err)
+	}
+	return nil
 }

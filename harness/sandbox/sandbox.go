@@ -35,6 +35,9 @@ type Config struct {
 	NoNewPrivs bool
 	// AppArmor is the profile to execve under ("" for none).
 	AppArmor string
+	// Caps, when not nil, is the capability set (CAP_ names) the program
+	// keeps, as a container would; the rest is dropped (needs root).
+	Caps []string
 	// Stdout and Stderr receive the program's output (nil discards it).
 	Stdout, Stderr io.Writer
 }
@@ -61,6 +64,8 @@ type Process struct {
 	state    *os.ProcessState
 	waitErr  error
 	listener *os.File
+	started  chan struct{}
+	startErr error
 	copies   sync.WaitGroup
 	killOnce sync.Once
 }
@@ -77,6 +82,16 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 	if cfg.Filter != nil {
 		hc.BPF, hc.Flags = cfg.Filter.BPF, cfg.Filter.Flags
 	}
+	if cfg.Caps != nil {
+		hc.LimitCaps = true
+		for _, c := range cfg.Caps {
+			n, ok := capNumbers[strings.ToUpper(c)]
+			if !ok {
+				return nil, fmt.Errorf("unknown capability %q", c)
+			}
+			hc.Caps = append(hc.Caps, n)
+		}
+	}
 	if hc.Env == nil {
 		hc.Env = []string{}
 	}
@@ -90,7 +105,12 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer stR.Close()
+	startedOK := false
+	defer func() {
+		if !startedOK {
+			stR.Close()
+		}
+	}()
 	defer stW.Close()
 	var sockParent, sockChild *os.File
 	if cfg.Listener {
@@ -138,6 +158,7 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 		return nil, fmt.Errorf("starting the sandbox helper: %w", err)
 	}
 	p.cmd, p.Pid = cmd, cmd.Process.Pid
+	startedOK = true // the status reader owns stR now
 	go func() {
 		p.state, p.waitErr = cmd.Process.Wait()
 		p.copies.Wait()
@@ -154,21 +175,19 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 		cfgW.Close()
 	}()
 
-	var lst chan error
-	if cfg.Listener {
-		lst = make(chan error, 1)
-		go func() {
-			f, err := recvFd(sockParent)
-			if err == nil {
-				p.listener = f
-			}
-			lst <- err
-		}()
-	}
-	stc := make(chan []byte, 1)
+	p.started = make(chan struct{})
 	go func() {
 		b, _ := io.ReadAll(io.LimitReader(stR, 1<<16))
-		stc <- b
+		stR.Close()
+		if len(b) > 0 {
+			var hs helperStatus
+			if err := json.Unmarshal(b, &hs); err != nil {
+				p.startErr = fmt.Errorf("sandbox helper: %q", b)
+			} else {
+				p.startErr = &StartError{Stage: hs.Stage, Errno: syscall.Errno(hs.Errno), Signal: hs.Signal, Msg: hs.Msg}
+			}
+		}
+		close(p.started)
 	}()
 	fail := func(err error) (*Process, error) {
 		p.Kill()
@@ -178,64 +197,54 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 		}
 		return nil, err
 	}
-	var status []byte
-	gotStatus, gotListener := false, !cfg.Listener
-	for !gotStatus || !gotListener {
+	if cfg.Listener {
+		// The program's execve waits for the supervisor, which needs the
+		// listener: return as soon as it is here.
+		lst := make(chan error, 1)
+		go func() {
+			f, err := recvFd(sockParent)
+			if err == nil {
+				p.listener = f
+			}
+			lst <- err
+		}()
 		select {
-		case status = <-stc:
-			gotStatus = true
-			if len(status) > 0 {
-				var hs helperStatus
-				if err := json.Unmarshal(status, &hs); err != nil {
-					return fail(fmt.Errorf("sandbox helper: %q", status))
-				}
-				se := &StartError{Stage: hs.Stage, Errno: syscall.Errno(hs.Errno), Signal: hs.Signal, Msg: hs.Msg}
-				p.Kill()
-				<-p.done
-				if p.listener != nil {
-					p.listener.Close()
-				}
-				return nil, se
-			}
-			if !gotListener {
-				// execve succeeded, so the listener was sent; it may still
-				// be in flight for a moment.
-				select {
-				case err := <-lst:
-					gotListener = true
-					if err != nil {
-						return fail(err)
-					}
-				case <-time.After(5 * time.Second):
-					return fail(errors.New("sandbox helper: no listener fd"))
-				}
-			}
 		case err := <-lst:
-			gotListener = true
 			if err != nil {
-				// The helper may have died first; its status says why.
 				select {
-				case status = <-stc:
-					if len(status) > 0 {
-						var hs helperStatus
-						json.Unmarshal(status, &hs)
-						p.Kill()
-						<-p.done
-						return nil, &StartError{Stage: hs.Stage, Errno: syscall.Errno(hs.Errno), Signal: hs.Signal, Msg: hs.Msg}
+				case <-p.started:
+					if p.startErr != nil {
+						return fail(p.startErr)
 					}
 				case <-time.After(time.Second):
 				}
 				return fail(err)
 			}
+			return p, nil
 		case <-ctx.Done():
 			return fail(ctx.Err())
 		}
 	}
+	select {
+	case <-p.started:
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	}
+	if p.startErr != nil {
+		return fail(p.startErr)
+	}
 	// With the status pipe at EOF and no message, execve succeeded — or the
 	// helper died of a signal (SCMP_ACT_KILL_PROCESS/TRAP at execve) before
-	// writing one; Wait tells which, and either is the program failing.
+	// writing one; the exit status tells, and either is the program failing.
 	return p, nil
 }
+
+// Started is closed once execve succeeded or failed; StartErr then tells.
+func (p *Process) Started() <-chan struct{} { return p.started }
+
+// StartErr is the *StartError of a program that could not execve (valid
+// once Started is closed).
+func (p *Process) StartErr() error { return p.startErr }
 
 // output returns the write end of a pipe whose read end is copied to w.
 func (p *Process) output(w io.Writer) (*os.File, error) {
@@ -369,3 +378,21 @@ func (e *StartError) Describe(path string) string {
 	}
 	return e.Error()
 }
+
+var capNumbers = func() map[string]int {
+	names := []string{
+		"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+		"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+		"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+		"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
+		"CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+		"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+		"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+		"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+	}
+	m := map[string]int{}
+	for i, n := range names {
+		m[n] = i
+	}
+	return m
+}()

@@ -100,3 +100,42 @@ func TestErrnoRetOnRule(t *testing.T) {
 		t.Fatalf("output %q", out.String())
 	}
 }
+
+func TestRecordAndExplain(t *testing.T) {
+	all, err := filter.NotifyAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The profile under explanation denies mkdirat and mkdir.
+	prof := compile(t, `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	p, err := Start(ctx, Config{Path: "/bin/sh", Args: []string{"sh", "-c", "mkdir " + dir + "/x && echo ok"}, Filter: all, Listener: true, NoNewPrivs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	rec := NewRecorder(p.Pid, prof)
+	if err := Supervise(ctx, p.Listener(), rec.Handle); err != nil {
+		t.Fatal(err)
+	}
+	<-p.Done()
+	if st := p.Status(); st.Code != 0 {
+		t.Fatalf("status %+v", st)
+	}
+	has := func(list []string, s string) bool {
+		for _, x := range list {
+			if x == s {
+				return true
+			}
+		}
+		return false
+	}
+	if !has(rec.Used, "execve") || !has(rec.Used, "exit_group") || len(rec.Used) < 5 {
+		t.Fatalf("used %v", rec.Used)
+	}
+	if !has(rec.Denied, "mkdir") && !has(rec.Denied, "mkdirat") || len(rec.Denied) != 1 {
+		t.Fatalf("denied %v", rec.Denied)
+	}
+}
