@@ -1,0 +1,121 @@
+package apparmor
+
+// What a profile allows once deny rules are taken into account. The model
+// over-approximates: both branches of a conditional count, and a rule
+// granted to the owner of a file counts as granted.
+
+// wholeFS is the pattern `file,` and `all,` grant file access on.
+const wholeFS = "/{,**}"
+
+// filePattern returns the path pattern and perms a file-granting entry
+// covers, or ok=false for entries that grant no file access.
+func (e *Entry) filePattern() (pat string, perms FilePerms, ok bool) {
+	switch r := e.Rule.(type) {
+	case *FileRule:
+		if r.Bare {
+			return wholeFS, allFilePerms, true
+		}
+		return e.Path, r.Perms, true
+	case *LinkRule:
+		return e.Path, FilePerms{Link: true}, true
+	case *AllRule:
+		return wholeFS, allFilePerms, true
+	}
+	return "", FilePerms{}, false
+}
+
+// deniedFile returns the file perms deny rules of prof remove from path
+// for an allow rule with the given owner qualifier: a deny rule limited
+// to the owner does not cover an allow rule that is not.
+func (prof *Profile) deniedFile(path, allowOwner string) FilePerms {
+	var d FilePerms
+	for i := range prof.Entries {
+		e := &prof.Entries[i]
+		if !e.Prefix.Deny() {
+			continue
+		}
+		if e.Prefix.Owner != "" && e.Prefix.Owner != allowOwner {
+			continue
+		}
+		pat, perms, ok := e.filePattern()
+		if !ok || !globMatch(pat, path) {
+			continue
+		}
+		d = d.Union(perms)
+		if perms.Exec != "" {
+			d.Exec = "x"
+		}
+	}
+	return d
+}
+
+// writableAfterDeny reports whether an allow rule with perms p (which
+// matches path) still allows writing path once prof's deny rules apply.
+// Denying w also denies append: w implies a.
+func (prof *Profile) writableAfterDeny(p FilePerms, path, owner string) bool {
+	if !p.Writes() {
+		return false
+	}
+	d := prof.deniedFile(path, owner)
+	if d.Write {
+		return false
+	}
+	if p.Write {
+		return true
+	}
+	return !d.Append
+}
+
+// readableAfterDeny is the same for reading.
+func (prof *Profile) readableAfterDeny(p FilePerms, path, owner string) bool {
+	return p.Read && !prof.deniedFile(path, owner).Read
+}
+
+// capsAllowed returns what the profile's capability rules allow: all of
+// them (bare `capability,` or `all,`) or a set; minus the denied ones.
+func (prof *Profile) capsDenied() (all bool, names map[string]bool) {
+	names = map[string]bool{}
+	for i := range prof.Entries {
+		e := &prof.Entries[i]
+		if !e.Prefix.Deny() {
+			continue
+		}
+		if r, ok := e.Rule.(*CapabilityRule); ok {
+			if len(r.Caps) == 0 {
+				all = true
+			}
+			for _, c := range r.Caps {
+				names[c.Text] = true
+			}
+		}
+	}
+	return all, names
+}
+
+// classDenied reports whether a deny rule of class covers what match
+// accepts (match sees each deny rule of the class).
+func (prof *Profile) classDenied(class string, match func(*ClassRule) bool) bool {
+	for i := range prof.Entries {
+		e := &prof.Entries[i]
+		if !e.Prefix.Deny() {
+			continue
+		}
+		if r, ok := e.Rule.(*ClassRule); ok && r.Class == class && match(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// allows reports whether prof has an own or included allow entry for
+// which pred holds.
+func (prof *Profile) allowEntries() []*Entry {
+	var out []*Entry
+	for i := range prof.Entries {
+		e := &prof.Entries[i]
+		if !e.Prefix.Deny() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
