@@ -41,6 +41,11 @@ func normAction(action string, errno Field[uint64]) ret {
 
 func (ps *pass) env() env { return newEnv(ps.p, ps.rt) }
 
+// partial reports whether the profile is only part of what gets loaded: an
+// SPO profile with baseProfileName is unioned with its base, so rules that
+// judge what the whole profile allows cannot decide from this file alone.
+func (ps *pass) partial() bool { return ps.p.BaseProfileName.Set && ps.p.BaseProfileName.V != "" }
+
 // defaultRet is the profile's default action as runc applies it.
 func (ps *pass) defaultRet() ret {
 	p := ps.p

@@ -1,11 +1,14 @@
 package seccomp
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	libseccomp "github.com/seccomp/libseccomp-golang"
 
@@ -108,6 +111,13 @@ func compile(p *Profile, e env) (res CompileResult, errs []*CompileError) {
 			}
 		}
 	}
+	spec := p.Spec(func(x *env) { *x = e })
+	key := cacheKey(spec, e)
+	if len(errs) == 0 {
+		if r, ok := cachedCompile(key); ok {
+			return r, nil
+		}
+	}
 	f, err := libseccomp.NewFilter(defAct)
 	if err != nil {
 		fail(p.DefaultAction.At, "libseccomp cannot create a filter: %v", err)
@@ -115,7 +125,6 @@ func compile(p *Profile, e env) (res CompileResult, errs []*CompileError) {
 	}
 	defer f.Release()
 
-	spec := p.Spec(func(x *env) { *x = e })
 	native := nativeArch()
 	res.Arches = []string{native}
 	for _, a := range spec.Architectures {
@@ -199,7 +208,43 @@ func compile(p *Profile, e env) (res CompileResult, errs []*CompileError) {
 	}
 	res.Instructions = len(prog) / 8
 	res.program = prog
+	if len(errs) == 0 {
+		storeCompile(key, res)
+	}
 	return res, errs
+}
+
+// Building a large filter takes libseccomp a second or more, and the same
+// profile is often compiled again (several runtimes, several files holding
+// one profile): results without errors are kept, keyed by what libseccomp
+// is given.
+var (
+	cacheMu      sync.Mutex
+	compileCache = map[[32]byte]CompileResult{}
+	cacheOff     bool // benchmarks measure the cold path
+)
+
+const maxCached = 64
+
+func cacheKey(spec *LinuxSeccomp, e env) [32]byte {
+	b, _ := json.Marshal(spec)
+	return sha256.Sum256(append(b, []byte(nativeArch()+"\x00"+e.arch)...))
+}
+
+func cachedCompile(k [32]byte) (CompileResult, bool) {
+	cacheMu.Lock()
+	defer cacheMu.Unlock()
+	r, ok := compileCache[k]
+	return r, ok && !cacheOff
+}
+
+func storeCompile(k [32]byte, r CompileResult) {
+	cacheMu.Lock()
+	defer cacheMu.Unlock()
+	if len(compileCache) >= maxCached {
+		clear(compileCache)
+	}
+	compileCache[k] = r
 }
 
 func explainAddRule(err error) string {

@@ -14,7 +14,7 @@ func init() {
 // sync pipe, opening and writing the exec FIFO).
 func checkBlocksContainerStart(ps *pass) {
 	p := ps.p
-	if !p.DefaultAction.Set {
+	if !p.DefaultAction.Set || ps.partial() {
 		return
 	}
 	o := ps.outcome("execve")

@@ -32,7 +32,7 @@ func TestCompileTooLong(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs := lintSrc(t, "", string(src))
-	expect(t, fs, "seccomp/compile", "2:19-2:35 error ~ more than the kernel's limit of 4096")
+	expect(t, fs, "seccomp/compile", "2:20-2:36 error ~ more than the kernel's limit of 4096")
 	only(t, fs, "seccomp/compile", "seccomp/unknown-syscall")
 }
 

@@ -9,7 +9,7 @@ func init() {
 }
 
 func checkDeniesExit(ps *pass) {
-	if !ps.p.DefaultAction.Set {
+	if !ps.p.DefaultAction.Set || ps.partial() {
 		return
 	}
 	for _, name := range []string{"exit_group", "exit"} {
