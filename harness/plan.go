@@ -493,16 +493,26 @@ func (p *Plan) validate(root *yaml.Node, src PlanSource) PlanErrors {
 
 	// Profile directories: the plan's own override the config file's.
 	dirs := src.Profiles
-	if p.Profiles.Seccomp != "" {
-		dirs.Seccomp = p.resolve(p.Profiles.Seccomp)
-	}
-	if p.Profiles.AppArmor != "" {
-		dirs.AppArmor = p.resolve(p.Profiles.AppArmor)
+	pn := mapValue(root, "profiles")
+	for _, d := range []struct {
+		key string
+		val string
+		dst *string
+	}{{"seccomp", p.Profiles.Seccomp, &dirs.Seccomp}, {"apparmor", p.Profiles.AppArmor, &dirs.AppArmor}} {
+		if d.val == "" {
+			continue
+		}
+		// A plan comes with the pull request: its directories stay in it.
+		r, err := p.insidePlanDir(d.val)
+		if err != nil {
+			add(orNode(mapValue(pn, d.key), orNode(pn, root)), "profiles.%s: %v", d.key, err)
+			continue
+		}
+		*d.dst = r
 	}
 	if dirs.Seccomp == "" {
 		dirs.Seccomp = p.Dir
 	}
-	pn := mapValue(root, "profiles")
 	for _, d := range []struct{ key, dir string }{{"seccomp", dirs.Seccomp}, {"apparmor", dirs.AppArmor}} {
 		if d.dir == "" {
 			continue
