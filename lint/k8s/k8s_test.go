@@ -280,7 +280,7 @@ func TestRulesRegistered(t *testing.T) {
 	for _, id := range []string{
 		RuleParse, RulePrivilegedOverridesProfile, RuleSeccompUnconfined, RuleSeccompMissing,
 		RuleAppArmorUnconfined, RuleLocalhostProfileNotFound, RuleLocalhostProfileInvalid,
-		RuleAppArmorAnnotationUnknownContainer, RuleDeprecatedAnnotation,
+		RuleAppArmorAnnotationUnknownContainer, RuleDeprecatedAnnotation, RuleAppArmorProfileNotFound,
 		RuleAllowPrivilegeEscalation, RuleProfileTypeInvalid,
 	} {
 		if _, ok := lint.LookupRule(id); !ok {
