@@ -102,7 +102,13 @@ func (c *checker) runParser(ctx *lint.Context, lf *lint.File, src []byte, pol *P
 		args = append(args, "-I", d)
 	}
 	if c.systemDir != SystemDir && c.systemDir != "" {
-		args = append(args, "--base", c.systemDir)
+		// searched before /etc/apparmor.d; secprof only runs the parser
+		// when every include resolved, so the result is the same as
+		// replacing the base directory (--base would also change the
+		// working directory relative includes resolve against)
+		if abs, err := filepath.Abs(c.systemDir); err == nil {
+			args = append(args, "-I", abs)
+		}
 	}
 	args = append(args, target)
 	parent := ctx.Context
@@ -113,7 +119,7 @@ func (c *checker) runParser(ctx *lint.Context, lf *lint.File, src []byte, pol *P
 	defer cancel()
 	cmd := exec.CommandContext(rctx, bin, args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C", "LANGUAGE=")
-	if base := c.baseDir(ctx, lf); base != "" && c.systemDir == SystemDir {
+	if base := c.baseDir(ctx, lf); base != "" {
 		cmd.Dir = base
 	}
 	var stderr limitedBuffer
@@ -132,7 +138,7 @@ func (c *checker) runParser(ctx *lint.Context, lf *lint.File, src []byte, pol *P
 	if !errors.As(err, &ee) || ee.ExitCode() < 0 {
 		return noVerdict(first, "%s could not run: %v", bin, err), false
 	}
-	return c.mapParserOutput(ctx, pol, src, input, stderr.String()), true
+	return c.mapParserOutput(ctx, pol, src, input, cmd.Dir, stderr.String()), true
 }
 
 func statErr(err error) string {
@@ -209,7 +215,7 @@ func filterParserNoise(s string) string {
 // mapParserOutput turns apparmor_parser's stderr into findings: errors
 // with a line in the linted text go there, errors in included files go to
 // the include that leads to them, the rest are placed by what they name.
-func (c *checker) mapParserOutput(ctx *lint.Context, pol *Policy, src []byte, input, stderr string) []finding {
+func (c *checker) mapParserOutput(ctx *lint.Context, pol *Policy, src []byte, input, dir, stderr string) []finding {
 	text := filterParserNoise(stderr)
 	var out []finding
 	var loose []string
@@ -224,12 +230,12 @@ func (c *checker) mapParserOutput(ctx *lint.Context, pol *Policy, src []byte, in
 				file = m[1]
 			}
 			line, _ := strconv.Atoi(m[3])
-			out = append(out, c.parserFinding(ctx, pol, input, file, line, m[4]))
+			out = append(out, c.parserFinding(ctx, pol, input, dir, file, line, m[4]))
 			continue
 		}
 		if m := reParserErrLine.FindStringSubmatch(l); m != nil {
 			line, _ := strconv.Atoi(m[1])
-			out = append(out, c.parserFinding(ctx, pol, input, input, line, m[2]))
+			out = append(out, c.parserFinding(ctx, pol, input, dir, input, line, m[2]))
 			continue
 		}
 		loose = append(loose, l)
@@ -246,12 +252,16 @@ func (c *checker) mapParserOutput(ctx *lint.Context, pol *Policy, src []byte, in
 	return out
 }
 
-func (c *checker) parserFinding(ctx *lint.Context, pol *Policy, input, file string, line int, msg string) finding {
+func (c *checker) parserFinding(ctx *lint.Context, pol *Policy, input, dir, file string, line int, msg string) finding {
 	msg = strings.ReplaceAll(msg, input, "<policy>")
 	if file == input {
 		return finding{rule: ruleParserRejected, sp: lineSpan(pol.File, line), msg: "apparmor_parser: " + msg}
 	}
 	real := file
+	if !filepath.IsAbs(real) && dir != "" {
+		// relative "quoted" includes are named as written
+		real = filepath.Join(dir, real)
+	}
 	if r, err := filepath.EvalSymlinks(file); err == nil {
 		real = r
 	}

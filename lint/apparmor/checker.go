@@ -234,6 +234,9 @@ func (c *checker) trusted(ctx *lint.Context, name string) bool {
 		if d == "" {
 			continue
 		}
+		if abs, err := filepath.Abs(d); err == nil {
+			d = abs
+		}
 		if rel, err := filepath.Rel(d, name); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
 			return true
 		}

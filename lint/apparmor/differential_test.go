@@ -87,10 +87,12 @@ type verdict struct {
 	detail string
 }
 
-func runParser(parser, file string) verdict {
+func runParser(parser, file string) verdict { return runParserArgs(parser, file) }
+
+func runParserArgs(parser, file string, args ...string) verdict {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, parser, "-QK", file)
+	cmd := exec.CommandContext(ctx, parser, append(append([]string{"-QK"}, args...), file)...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -359,6 +359,11 @@ func (lx *lexer) idsLen(i int, varStop bool) int {
 			}
 			break
 		}
+		if d == '\\' && i+1 < len(lx.src) && lx.src[i+1] != '\n' && lx.src[i+1] != 0 {
+			// \<blank>, \", \! and \, are part of the ID
+			i += 2
+			continue
+		}
 		if !isIDChar(d) {
 			break
 		}

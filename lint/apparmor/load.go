@@ -370,6 +370,23 @@ func (inc *Include) display() string {
 	return `"` + inc.Target + `"`
 }
 
+// abi checks that the feature ABI file an abi rule names exists (it is
+// not read: it describes kernel features, not policy).
+func (l *loader) abi(f *File, a *Abi) {
+	if a.Target == "" {
+		return
+	}
+	_, refused, notFound := l.resolve(&Include{Span: a.Span, Target: a.Target, Angle: a.Angle})
+	switch {
+	case refused != "":
+		l.pol.Refused = true
+		l.problem(ProblemUnknownInclude, f, a.Span, "%s", strings.Replace(refused, "include", "abi", 1))
+	case notFound:
+		l.pol.Unresolved = true
+		l.problem(ProblemUnknownInclude, f, a.Span, "abi <%s> not found (searched %s)", a.Target, strings.Join(l.search, ", "))
+	}
+}
+
 // top processes top-level statements: the preamble and profiles.
 func (l *loader) top(f *File, stmts []Stmt, cache map[string]bool) {
 	for _, s := range stmts {
@@ -391,6 +408,7 @@ func (l *loader) top(f *File, stmts []Stmt, cache map[string]bool) {
 			if l.seenProfile {
 				l.problem(ProblemSyntax, f, s.Span, "abi rules must come before the first profile")
 			}
+			l.abi(f, s)
 		case *Profile:
 			l.seenProfile = true
 			for _, q := range l.pol.Profiles {
@@ -475,6 +493,7 @@ func (l *loader) body(f *File, prof *Profile, stmts []Stmt, pre Prefix, cache ma
 		case *Alias:
 			l.problem(ProblemSyntax, f, s.Span, "alias rules are not allowed inside a profile")
 		case *Abi:
+			l.abi(f, s)
 		default:
 			prof.Entries = append(prof.Entries, Entry{Rule: s, Prefix: mergePrefix(pre, rulePrefix(s)), File: f, Via: l.via})
 		}

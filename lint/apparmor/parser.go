@@ -772,6 +772,9 @@ func (p *parser) rule() Stmt {
 		case kw == "safe" || kw == "unsafe" || isModeWord(kw):
 			return p.fileRule(pre, start, false)
 		case isAlnum(kw[0]):
+			if t2 := p.second(); t2.kind == tWord && !t2.quoted && isModeWord(t2.text) {
+				return p.fileRule(pre, start, false)
+			}
 			return p.unrecognized(pre, start)
 		}
 	}
@@ -807,8 +810,12 @@ func (p *parser) fileRule(pre Prefix, start int, keyword bool) Stmt {
 		r.Path = p.lx.word(path)
 	} else {
 		if !looksLikePath(t) {
-			p.errTok(t, "unexpected '%s': file rules start with a path ('/' or a variable) or permissions", t.text)
-			return nil
+			if m := p.lx.peek(mNormal); t.quoted || !isAlnum(t.text[0]) || m.kind != tWord || !isModeWord(m.text) {
+				p.errTok(t, "unexpected '%s': file rules start with a path ('/' or a variable) or permissions", t.text)
+				return nil
+			}
+			// apparmor_parser accepts a relative path here
+			p.warnf(p.lx.spanOf(t), "file rule path %q does not start with '/'", t.text)
 		}
 		r.Path = p.lx.word(t)
 		m := p.lx.peek(mNormal)
@@ -1017,11 +1024,6 @@ func (p *parser) unrecognized(pre Prefix, start int) Stmt {
 	kw := p.lx.next(mNormal)
 	if capabilities[kw.text] || networkDomains[kw.text] {
 		p.errTok(kw, "unexpected '%s' (a ',' ends a capability or network rule: list several names separated by blanks)", kw.text)
-		return nil
-	}
-	if t := p.lx.peek(mNormal); t.kind == tWord && !t.quoted && isModeWord(t.text) && p.secondIs(tComma) {
-		// `a r,`: a file rule whose path does not start with '/'
-		p.errTok(kw, "unexpected '%s': file rules start with a path ('/' or a variable) or permissions", kw.text)
 		return nil
 	}
 	r := &Unrecognized{Prefix: pre, Keyword: p.lx.word(kw)}

@@ -21,13 +21,16 @@ type netCombo struct{ domain, typ string }
 var rawCombos = []netCombo{{"inet", "raw"}, {"inet6", "raw"}, {"packet", ""}}
 
 // netArgs splits a network rule's words into domain and type/protocol.
+// The first word is a domain when it names one (packet is both a domain
+// and a type; apparmor_parser reads it as the domain).
 func netArgs(r *ClassRule) (domain, typ string) {
-	for _, a := range r.Args {
-		switch {
-		case networkTypes[a.Text] || networkProtocols[a.Text]:
+	for i, a := range r.Args {
+		if i == 0 && !networkDomains[a.Text] && (networkTypes[a.Text] || networkProtocols[a.Text]) {
 			typ = a.Text
-		default:
+		} else if i == 0 {
 			domain = a.Text
+		} else {
+			typ = a.Text
 		}
 	}
 	return domain, typ
