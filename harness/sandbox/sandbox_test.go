@@ -12,7 +12,7 @@ import (
 	"github.com/secprof/secprof/harness/filter"
 )
 
-func compile(t *testing.T, js string) *filter.Program {
+func compile(t testing.TB, js string) *filter.Program {
 	t.Helper()
 	p, err := filter.Parse([]byte(js))
 	if err != nil {
