@@ -83,3 +83,42 @@ func BenchmarkDecodeJSONBaseline(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLintDebian lints Debian's default profile alone (1000 lines,
+// 450 syscalls), cold, every rule and the libseccomp compilation included;
+// BenchmarkDecodeDebianBaseline is its encoding/json yardstick.
+func BenchmarkLintDebian(b *testing.B) {
+	content := debianContent(b)
+	cacheOff = true
+	defer func() { cacheOff = false }()
+	c := New()
+	ctx := &lint.Context{Config: config.Default()}
+	b.SetBytes(int64(len(content)))
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Check(ctx, lint.NewFile("seccomp.json", content))
+	}
+}
+
+func BenchmarkDecodeDebianBaseline(b *testing.B) {
+	content := debianContent(b)
+	b.SetBytes(int64(len(content)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var m map[string]any
+		if err := json.Unmarshal(content, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func debianContent(b *testing.B) []byte {
+	content, err := os.ReadFile(debianProfile)
+	if os.IsNotExist(err) {
+		b.Skipf("%s is absent: install golang-github-containers-common", debianProfile)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return content
+}

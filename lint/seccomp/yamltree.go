@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -32,6 +33,9 @@ func fromYAML(f *lint.File, doc *yaml.Node) (*jsonpos.Node, error) {
 type yconv struct {
 	f     *lint.File
 	count int
+	// expanding holds the anchors being expanded, to refuse an alias
+	// inside its own anchor instead of expanding it until the budget runs out.
+	expanding map[*yaml.Node]bool
 }
 
 var errYAMLTooBig = errors.New("invalid YAML: the document expands to too many nodes or nests too deeply (aliases?)")
@@ -49,6 +53,14 @@ func (c *yconv) node(n *yaml.Node, depth int) (*jsonpos.Node, error) {
 		if n.Alias == nil {
 			return &jsonpos.Node{Kind: jsonpos.Null, Start: c.pos(n.Line, n.Column), End: c.pos(n.Line, n.Column+1)}, nil
 		}
+		if c.expanding[n.Alias] {
+			return nil, fmt.Errorf("invalid YAML: line %d: alias *%s refers to its own anchor", n.Line, n.Value)
+		}
+		if c.expanding == nil {
+			c.expanding = map[*yaml.Node]bool{}
+		}
+		c.expanding[n.Alias] = true
+		defer delete(c.expanding, n.Alias)
 		return c.node(n.Alias, depth+1)
 	}
 	out := &jsonpos.Node{Start: c.pos(n.Line, n.Column)}
