@@ -9,6 +9,9 @@
 # but its go.mod replaces every k8s.io/* staging module with a local path,
 # which does not apply to a dependency; the scratch go.mod replaces them with
 # their published v0.X.Y versions instead.
+# The body is one { } block so bash parses it completely before running it:
+# editing this file during a build cannot derail the running build.
+{
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -77,11 +80,15 @@ for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 	ldflags+=" -X $p.gitTreeState=clean -X $p.gitCommit=secprof-offline -X $p.buildDate=$now"
 done
 
-log "building Kubernetes $K8S (${cmds[*]}) from the Go module proxy; ~10-15 min on 2 cores with an empty Go build cache"
 pkgs=()
 for c in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
-(cd "$kdir" && with_progress "kubernetes build" "$kdir/build.log" \
-	go build -v -ldflags "$ldflags" -o "$OUT.tmp/" "${pkgs[@]}")
+# Each step leaves a marker in $OUT.tmp so an interrupted build resumes.
+if [ ! -f "$OUT.tmp/.kubernetes-done" ]; then
+	log "building Kubernetes $K8S (${cmds[*]}) from the Go module proxy; 10-25 min on 2 cores with an empty Go build cache"
+	(cd "$kdir" && with_progress "kubernetes build" "$kdir/build.log" \
+		go build -v -ldflags "$ldflags" -o "$OUT.tmp/" "${pkgs[@]}")
+	touch "$OUT.tmp/.kubernetes-done"
+fi
 
 # --- etcd --------------------------------------------------------------------
 # Its own module: etcd and Kubernetes pin different versions of shared
@@ -95,16 +102,22 @@ go 1.24
 
 require go.etcd.io/etcd/server/v3 $ETCD
 EOF
-log "building etcd $ETCD"
-(cd "$edir" && with_progress "etcd build" "$edir/build.log" \
-	go build -v -ldflags "-s -w" -o "$OUT.tmp/etcd" go.etcd.io/etcd/server/v3)
+if [ ! -f "$OUT.tmp/.etcd-done" ]; then
+	log "building etcd $ETCD"
+	(cd "$edir" && with_progress "etcd build" "$edir/build.log" \
+		go build -v -ldflags "-s -w" -o "$OUT.tmp/etcd" go.etcd.io/etcd/server/v3)
+	touch "$OUT.tmp/.etcd-done"
+fi
 
 # --- pause -------------------------------------------------------------------
 (cd "$REPO_ROOT" && go build -ldflags "-s -w" -o "$OUT.tmp/pause" ./hack/pause)
 
 "$OUT.tmp/kubeadm" version -o short | grep -qx "$K8S" || die "kubeadm reports $("$OUT.tmp/kubeadm" version -o short), want $K8S"
 rm -rf "$OUT"
+rm -f "$OUT.tmp"/.*-done
 mv "$OUT.tmp" "$OUT"
 touch "$OUT/.done"
 log "Kubernetes $K8S binaries: $OUT ($(du -sh "$OUT" | cut -f1))"
 echo "$OUT"
+exit 0
+}
