@@ -22,7 +22,7 @@ build: deps
 
 # The main job on the repository's own fixtures.
 verify: build
-	@hack/verify.sh $(BIN)
+	$(BIN) verify
 
 # Everything: unit, golden, differential, and end-to-end tests against a real
 # Docker engine and a real (offline-built) kind cluster.

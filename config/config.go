@@ -46,8 +46,19 @@ type Lint struct {
 	Disable  []string          `yaml:"disable"`
 	Severity map[string]string `yaml:"severity"`
 	Ignore   []string          `yaml:"ignore"`
-	FailOn   string            `yaml:"failOn"`
-	AppArmor AppArmor          `yaml:"apparmor"`
+	// Exceptions silence named rules on named paths, with a reason: for
+	// profiles that are wrong on purpose (a deny-all test fixture) or
+	// formats without comments, where inline suppression is impossible.
+	Exceptions []Exception `yaml:"exceptions"`
+	FailOn     string      `yaml:"failOn"`
+	AppArmor   AppArmor    `yaml:"apparmor"`
+}
+
+// Exception silences Rules on the paths matching the glob Path.
+type Exception struct {
+	Path   string   `yaml:"path"`
+	Rules  []string `yaml:"rules"`
+	Reason string   `yaml:"reason"`
 }
 
 // AppArmor configures the AppArmor linter.
@@ -125,6 +136,11 @@ func (c *File) validate() error {
 	case "error", "warning", "info", "never":
 	default:
 		return fmt.Errorf("lint.failOn: %q is not one of error, warning, info, never", c.Lint.FailOn)
+	}
+	for i, e := range c.Lint.Exceptions {
+		if e.Path == "" || len(e.Rules) == 0 || e.Reason == "" {
+			return fmt.Errorf("lint.exceptions[%d]: path, rules and reason are all required", i)
+		}
 	}
 	for id, s := range c.Lint.Severity {
 		switch s {

@@ -33,12 +33,13 @@ test:
 
 func TestParseErrorsNameFileAndLine(t *testing.T) {
 	cases := map[string]string{
-		"lint:\n  runtme: docker\n":    ".secprof.yaml: line 2: field runtme not found",
-		"lint:\n  runtime: podman\n":   `lint.runtime: "podman" is not one of`,
-		"lint: [\n":                    ".secprof.yaml: line 1:",
-		"lint:\n  failOn: sometimes":   `lint.failOn: "sometimes"`,
-		"lint: {}\n---\nlint: {}\n":    "one YAML document",
-		"lint:\n  severity: {x: loud}": `lint.severity.x: "loud"`,
+		"lint:\n  runtme: docker\n":                           ".secprof.yaml: line 2: field runtme not found",
+		"lint:\n  runtime: podman\n":                          `lint.runtime: "podman" is not one of`,
+		"lint: [\n":                                           ".secprof.yaml: line 1:",
+		"lint:\n  failOn: sometimes":                          `lint.failOn: "sometimes"`,
+		"lint: {}\n---\nlint: {}\n":                           "one YAML document",
+		"lint:\n  severity: {x: loud}":                        `lint.severity.x: "loud"`,
+		"lint:\n  exceptions: [{path: a.json, rules: [x/y]}]": "lint.exceptions[0]: path, rules and reason are all required",
 	}
 	for in, want := range cases {
 		_, err := Parse(".secprof.yaml", []byte(in))

@@ -98,14 +98,39 @@ func (f *File) LooksLikeJSON() bool {
 	return len(t) > 0 && t[0] == '{'
 }
 
-var kindRE = regexp.MustCompile(`(?m)^kind:[ \t]*["']?([A-Za-z0-9]+)["']?[ \t]*(?:#.*)?\r?$`)
+var (
+	kindRE = regexp.MustCompile(`(?m)^kind:[ \t]*["']?([A-Za-z0-9]+)["']?[ \t]*(?:#.*)?\r?$`)
+	// yamlStartRE matches what the first significant line of a YAML
+	// manifest looks like: a document marker, a key, or a list item.
+	yamlStartRE = regexp.MustCompile(`^(?:---|\.\.\.|%[A-Z]+ |- |["']?[A-Za-z0-9_./-]+["']?[ \t]*:(?:[ \t]|$))`)
+)
+
+// looksLikeYAML reports whether the first line that is neither blank nor a
+// comment could start a YAML mapping or sequence. It keeps source code that
+// embeds a manifest in a string (Go tests, scripts) from being taken for one.
+func looksLikeYAML(b []byte) bool {
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		t := bytes.TrimSpace(bytes.TrimPrefix(line, []byte("\ufeff")))
+		if len(t) == 0 || t[0] == '#' {
+			continue
+		}
+		return yamlStartRE.Match(bytes.TrimRight(line, "\r"))
+	}
+	return false
+}
 
 // YAMLKinds returns the top-level `kind:` values of every YAML document in the
 // file, found with a cheap scan so detection needs no full parse. It is
 // empty for anything that is not a Kubernetes-style YAML file.
 func (f *File) YAMLKinds() []string {
 	f.kindsOnce.Do(func() {
-		if f.LooksLikeJSON() {
+		if f.LooksLikeJSON() || !looksLikeYAML(f.Content) {
 			return
 		}
 		for _, m := range kindRE.FindAllSubmatch(f.Content, -1) {

@@ -26,6 +26,13 @@ func TestYAMLKinds(t *testing.T) {
 	if got := fmt.Sprint(f.YAMLKinds()); got != "[Pod SeccompProfile]" {
 		t.Errorf("got %s", got)
 	}
+	if got := NewFile("x", []byte("# c\n\n- kind: List\nkind: Pod\n")).YAMLKinds(); len(got) != 1 {
+		t.Errorf("sequence document: got %v", got)
+	}
+	goSrc := "package x\n\nconst m = `apiVersion: v1\nkind: SeccompProfile\n`\n"
+	if got := NewFile("x_test.go", []byte(goSrc)).YAMLKinds(); got != nil {
+		t.Errorf("Go source embedding a manifest is not YAML: %v", got)
+	}
 	if NewFile("x", []byte(`{"kind": "Pod"}`)).YAMLKinds() != nil {
 		t.Error("JSON is not YAML-with-kinds")
 	}

@@ -179,7 +179,7 @@ func Apply(c *config.File, in []Finding) []Finding {
 	}
 	out := in[:0]
 	for _, f := range in {
-		if disabled[f.Rule] || ignored(c.Lint.Ignore, f.File) {
+		if disabled[f.Rule] || ignored(c.Lint.Ignore, f.File) || excepted(c.Lint.Exceptions, f) {
 			continue
 		}
 		if s, ok := c.Lint.Severity[f.Rule]; ok {
@@ -194,6 +194,20 @@ func Apply(c *config.File, in []Finding) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+func excepted(es []config.Exception, f Finding) bool {
+	for _, e := range es {
+		if !MatchGlob(e.Path, f.File) {
+			continue
+		}
+		for _, r := range e.Rules {
+			if r == f.Rule {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func ignored(globs []string, path string) bool {

@@ -107,6 +107,12 @@ func TestRunConfigOverrides(t *testing.T) {
 	if len(res.Findings) != 1 || res.Findings[0].File != "keep/x.txt" || res.Findings[0].Severity != lint.Error {
 		t.Errorf("got %v", res.Findings)
 	}
+	cfg.Lint.Exceptions = []config.Exception{{Path: "keep/*.txt", Rules: []string{"fake/found"}, Reason: "on purpose"}}
+	res, _, _ = run(t, root, cfg, root)
+	if len(res.Findings) != 0 {
+		t.Errorf("excepted finding still reported: %v", res.Findings)
+	}
+	cfg.Lint.Exceptions = nil
 	cfg.Lint.Disable = []string{"fake/found"}
 	res, _, _ = run(t, root, cfg, root)
 	if len(res.Findings) != 0 {
