@@ -12,6 +12,10 @@ import (
 // maxYAMLDepth bounds the recursion of the strict decoder; plans are shallow.
 const maxYAMLDepth = 64
 
+// maxYAMLNodes bounds the nodes visited, aliases expanded: nested aliases
+// ("billion laughs") would otherwise make the walk exponential.
+const maxYAMLNodes = 200000
+
 // DecodeStrict decodes n into v (a pointer) like n.Decode, but first
 // rejects mapping keys that the target struct types do not declare, with
 // the key's line and column. yaml.v3's Node.Decode has no KnownFields
@@ -19,7 +23,8 @@ const maxYAMLDepth = 64
 // settings. Backends use it for their own sections (test.<backend>).
 func DecodeStrict(file string, n *yaml.Node, v any) error {
 	var errs PlanErrors
-	checkKeys(file, n, reflect.TypeOf(v), 0, &errs)
+	budget := maxYAMLNodes
+	checkKeys(file, n, reflect.TypeOf(v), 0, &budget, &errs)
 	if len(errs) > 0 {
 		return errs
 	}
@@ -31,8 +36,13 @@ func DecodeStrict(file string, n *yaml.Node, v any) error {
 
 var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 
-func checkKeys(file string, n *yaml.Node, t reflect.Type, depth int, errs *PlanErrors) {
-	if n == nil || t == nil {
+func checkKeys(file string, n *yaml.Node, t reflect.Type, depth int, budget *int, errs *PlanErrors) {
+	if n == nil || t == nil || *budget < 0 {
+		return
+	}
+	*budget--
+	if *budget < 0 {
+		*errs = append(*errs, PlanError{File: file, Line: n.Line, Column: n.Column, Msg: "the plan expands to too many nodes (aliases)"})
 		return
 	}
 	if depth > maxYAMLDepth {
@@ -40,12 +50,12 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, depth int, errs *PlanE
 		return
 	}
 	if n.Kind == yaml.AliasNode {
-		checkKeys(file, n.Alias, t, depth+1, errs)
+		checkKeys(file, n.Alias, t, depth+1, budget, errs)
 		return
 	}
 	if n.Kind == yaml.DocumentNode {
 		for _, c := range n.Content {
-			checkKeys(file, c, t, depth+1, errs)
+			checkKeys(file, c, t, depth+1, budget, errs)
 		}
 		return
 	}
@@ -68,7 +78,7 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, depth int, errs *PlanE
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
 			if k.Value == "<<" && k.Tag == "!!merge" {
-				checkKeys(file, val, t, depth+1, errs)
+				checkKeys(file, val, t, depth+1, budget, errs)
 				continue
 			}
 			ft, ok := fields[k.Value]
@@ -77,21 +87,21 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, depth int, errs *PlanE
 					Msg: fmt.Sprintf("unknown key %q (known keys: %s)", k.Value, strings.Join(sortedKeys(fields), ", "))})
 				continue
 			}
-			checkKeys(file, val, ft, depth+1, errs)
+			checkKeys(file, val, ft, depth+1, budget, errs)
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind != yaml.SequenceNode {
 			return
 		}
 		for _, c := range n.Content {
-			checkKeys(file, c, t.Elem(), depth+1, errs)
+			checkKeys(file, c, t.Elem(), depth+1, budget, errs)
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
 			return
 		}
 		for i := 1; i < len(n.Content); i += 2 {
-			checkKeys(file, n.Content[i], t.Elem(), depth+1, errs)
+			checkKeys(file, n.Content[i], t.Elem(), depth+1, budget, errs)
 		}
 	}
 }

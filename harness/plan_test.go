@@ -2,10 +2,12 @@ package harness
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeBackend registers a backend for plan tests of the harness package.
@@ -185,3 +187,33 @@ func TestConstraint(t *testing.T) {
 }
 
 var _ = context.Background
+
+func TestParsePlanAliasBomb(t *testing.T) {
+	// Nested aliases must not make parsing exponential.
+	var b strings.Builder
+	b.WriteString("cases:\n  - &a0 {name: a, workload: {command: [x]}, expect: {outcome: Running}}\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&b, "  - &a%d [", i)
+		for j := 0; j < 10; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*a%d", i-1)
+		}
+		b.WriteString("]\n")
+	}
+	p := writePlanDir(t, b.String(), nil)
+	done := make(chan error, 1)
+	go func() {
+		_, err := LoadPlan(p, PlanSource{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("accepted")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the parser hangs on nested aliases")
+	}
+}

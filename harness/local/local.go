@@ -442,12 +442,22 @@ func (a apparmorHost) loadDir(ctx context.Context, dir string, logf func(string,
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
+		// Profiles the host had before the run stay after it.
+		already := false
+		if names, err := exec.CommandContext(ctx, parser, "-N", p).Output(); err == nil {
+			already = true
+			for _, n := range strings.Fields(string(names)) {
+				already = already && a.isLoaded(n)
+			}
+		}
 		out, err := exec.CommandContext(ctx, parser, "-r", "-W", p).CombinedOutput()
 		if err != nil {
 			return loaded, fmt.Errorf("apparmor_parser -r %s: %v: %s", p, err, strings.TrimSpace(string(out)))
 		}
 		logf("apparmor: loaded %s", p)
-		loaded = append(loaded, p)
+		if !already {
+			loaded = append(loaded, p)
+		}
 	}
 	return loaded, nil
 }
