@@ -197,6 +197,7 @@ var (
 	reUndefinedVar  = regexp.MustCompile(`variable (\S+?), but is never declared`)
 	reMultiDef      = regexp.MustCompile(`Multiple definitions for profile (\S+?) exist`)
 	reBadLine       = regexp.MustCompile(`Unable to parse input line '(.*)'`)
+	reMergedRule    = regexp.MustCompile(`merged rule (\S+) with`)
 )
 
 // filterParserNoise drops the lines apparmor_parser prints on every run
@@ -320,6 +321,8 @@ func locateMessage(pol *Policy, src []byte, msg string) Span {
 	} else if m := reMultiDef.FindStringSubmatch(msg); m != nil {
 		needle = m[1]
 	} else if m := reBadLine.FindStringSubmatch(msg); m != nil {
+		needle = m[1]
+	} else if m := reMergedRule.FindStringSubmatch(msg); m != nil {
 		needle = m[1]
 	}
 	if needle != "" {

@@ -215,7 +215,16 @@ func Load(path string, src []byte, opts ...Option) *Policy {
 	pol := &Policy{File: f, vars: newVars(), viaOf: map[string]*Include{}}
 	l.pol = pol
 	l.addFileProblems(f, nil)
-	if abs, err := filepath.Abs(path); err == nil {
+	// the loaded file heads the include stack, so that including itself
+	// is a loop
+	self := path
+	if !filepath.IsAbs(self) && l.baseDir != "" {
+		self = filepath.Join(l.baseDir, filepath.Base(path))
+	}
+	if abs, err := filepath.Abs(self); err == nil {
+		if r, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = r
+		}
 		l.stack = append(l.stack, abs)
 	}
 
@@ -324,12 +333,14 @@ func (l *loader) include(f *File, inc *Include, cache map[string]bool, fn func(*
 		}
 		return
 	}
-	via := l.via
-	if l.via == nil && f == l.pol.File {
-		l.via = inc
+	outer := l.via
+	inner := outer
+	if outer == nil && f == l.pol.File {
+		inner = inc
 	}
-	defer func() { l.via = via }()
+	defer func() { l.via = outer }()
 	for _, p := range paths {
+		l.via = outer // problems at the include statement itself
 		for i, s := range l.stack {
 			if s == p {
 				chain := make([]string, 0, len(l.stack)-i+1)
@@ -355,6 +366,7 @@ func (l *loader) include(f *File, inc *Include, cache map[string]bool, fn func(*
 			l.problem(ProblemUnknownInclude, f, inc.Span, "include %s could not be read", inc.display())
 			continue
 		}
+		l.via = inner
 		l.addFileProblems(inf, l.via)
 		if _, ok := l.pol.viaOf[p]; !ok {
 			l.pol.viaOf[p] = l.via

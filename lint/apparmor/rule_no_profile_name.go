@@ -28,7 +28,7 @@ func checkNoProfileName(ps *pass) {
 		case strings.Contains(n, "@{"):
 			why = "contains a variable, so its name is only known when it is loaded"
 		case prof.Keyword == "" && strings.HasPrefix(n, "/"):
-			why = "is named by the path it attaches to; pods would need localhost/" + n
+			why = "is named by the path it attaches to (a pod would need localhost/" + n + ")"
 		case strings.ContainsAny(n, " \t\"'"):
 			why = "contains blanks or quotes"
 		case strings.Contains(n, "//"):
@@ -40,6 +40,6 @@ func checkNoProfileName(ps *pass) {
 		if prof.Keyword != "" {
 			fix = "use a plain name: letters, digits, '-', '_' and '.'"
 		}
-		ps.report(prof.Name.Span, fix, "profile %s %s: Kubernetes references profiles as localhost/NAME", n, why)
+		ps.report(prof.Name.Span, fix, "profile %s %s; Kubernetes references profiles as localhost/NAME", n, why)
 	}
 }
