@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/secprof/secprof/lint"
+	"github.com/secprof/secprof/lint/apparmor"
 	"github.com/secprof/secprof/lint/seccomp"
 )
 
@@ -215,10 +216,14 @@ func Compare(oldPath string, old []byte, newPath string, new []byte, opt Options
 		fd.Status = StatusModified
 	}
 	isSeccomp := func(f *lint.File) bool { return f != nil && !lint.IsBinary(f.Content) && seccomp.Detect(f) }
+	isAppArmor := func(f *lint.File) bool { return f != nil && !lint.IsBinary(f.Content) && apparmor.Detect(f) }
 	switch {
 	case isSeccomp(of) || isSeccomp(nf):
 		fd.Type = "seccomp"
 		compareSeccomp(&fd, of, nf, opt)
+	case isAppArmor(of) || isAppArmor(nf):
+		fd.Type = "apparmor"
+		compareAppArmor(&fd, of, nf)
 	default:
 		return fd, false
 	}

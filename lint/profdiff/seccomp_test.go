@@ -315,6 +315,7 @@ func FuzzCompare(f *testing.F) {
 	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}`),
 		[]byte(`{"defaultAction":"SCMP_ACT_LOG","syscalls":[{"names":["read","ptrace"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_EQ"}]}]}`))
 	f.Add([]byte("kind: SeccompProfile\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n"), []byte("{"))
+	f.Add([]byte(denyWrite), []byte(strings.Replace(denyWrite, "deny /** w,", "capability sys_admin,\n  mount,\n  /bin/** ux,", 1)))
 	f.Fuzz(func(t *testing.T, old, new []byte) {
 		fd, ok := Compare("a", old, "a", new, Options{})
 		if !ok {
