@@ -175,7 +175,8 @@ type loader struct {
 	defFile     map[*Variable]*File
 	defVia      map[*Variable]*Include
 	seenProfile bool
-	tunables    bool // fragment mode found tunables/global
+	tunables    bool   // fragment mode found tunables/global
+	self        string // absolute path of the loaded file (may not exist on disk)
 }
 
 // Load parses src (the content of path), resolves its includes, expands
@@ -222,6 +223,7 @@ func Load(path string, src []byte, opts ...Option) *Policy {
 		self = filepath.Join(l.baseDir, filepath.Base(path))
 	}
 	if abs, err := filepath.Abs(self); err == nil {
+		l.self = abs
 		if r, err := filepath.EvalSymlinks(abs); err == nil {
 			abs = r
 		}
@@ -659,6 +661,13 @@ func (l *loader) resolveFS(inc *Include) (paths []string, refused string, notFou
 		cands = append(cands, filepath.Clean(p))
 	}
 	for _, c := range cands {
+		if l.self != "" && c == l.self {
+			// the file includes itself (it may only exist in memory)
+			if r, err := filepath.EvalSymlinks(c); err == nil {
+				return []string{r}, "", false
+			}
+			return []string{c}, "", false
+		}
 		st, err := os.Stat(c)
 		if err != nil {
 			continue

@@ -1,6 +1,10 @@
 package apparmor
 
-import "testing"
+import (
+	"os"
+	"strings"
+	"testing"
+)
 
 func TestSuppression(t *testing.T) {
 	runRuleCases(t, "apparmor/broad-write", []ruleCase{
@@ -18,4 +22,23 @@ func TestSuppression(t *testing.T) {
 		{"parser not run", prof("  # secprof:ignore apparmor/parser-rejected\n  /tmp/** w,\n"), nil},
 		{"other marker", prof("  # secprof:ignored apparmor/broad-write\n  /tmp/** w,\n"), nil},
 	})
+}
+
+// TestSuppressionDocExample lints the example of docs/apparmor.md: every
+// suppression in it is used.
+func TestSuppressionDocExample(t *testing.T) {
+	b, err := os.ReadFile("../../docs/apparmor.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	i := strings.Index(page, "```apparmor\nprofile backup-restore")
+	if i < 0 {
+		t.Fatal("example not found in docs/apparmor.md")
+	}
+	code := page[i+len("```apparmor\n"):]
+	code = code[:strings.Index(code, "```")]
+	if fs := lintPolicy(t, "include <tunables/global>\n"+code); len(fs) != 0 {
+		t.Errorf("the documented example should lint clean:\n%s", dump(fs))
+	}
 }
