@@ -10,7 +10,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/secprof/secprof/harness"
-	_ "github.com/secprof/secprof/harness/local" // the default backend
+	_ "github.com/secprof/secprof/harness/docker" // containers through testcontainers-go
+	_ "github.com/secprof/secprof/harness/local"  // the default backend
 )
 
 type testFlags struct {
