@@ -47,7 +47,6 @@ func addSeeds(f *testing.F, glob string) {
 
 func FuzzParseJSON(f *testing.F) {
 	addSeeds(f, filepath.Join(fixturesDir, "*", "*.json"))
-	addSeeds(f, "testdata/fuzz-seeds/*.json")
 	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"op":"SCMP_CMP_MASKED_EQ","value":1}]}]}`))
 	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ALLOW","archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86"]}],"syscalls":[{"name":"bpf","action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_SYS_ADMIN"],"minKernel":"4.8"}}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
