@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -399,9 +400,14 @@ func ParsePlan(file string, n *yaml.Node, src PlanSource) (*Plan, error) {
 		}
 		core.Content = append(core.Content, k, v)
 	}
-	if err := DecodeStrict(file, core, p); err != nil {
-		return nil, fixFile(file, err)
+	// Unknown keys do not stop the checks: report every problem at once.
+	budget := maxYAMLNodes
+	var keyErrs PlanErrors
+	checkKeys(file, core, reflect.TypeOf(p), 0, &budget, &keyErrs)
+	if err := core.Decode(p); err != nil {
+		return nil, append(keyErrs, fixFile(file, yamlDecodeError(file, core, err)).(PlanErrors)...)
 	}
+	errs = append(errs, keyErrs...)
 	p.File, p.Dir = file, filepath.Dir(abs)
 	if p.BackendOptions == nil {
 		p.BackendOptions = map[string]*yaml.Node{}

@@ -383,8 +383,10 @@ func TestFixturePlan(t *testing.T) {
 // workloads' whole process groups, children included.
 func TestCancelKillsEverything(t *testing.T) {
 	dir := planDir(t, map[string][]byte{})
-	marker := filepath.Join(dir, "marker")
-	script := fmt.Sprintf("sleep 300 & sleep 301 # %s", marker)
+	// The background children must die too: they carry the marker as a
+	// sleep duration no other process uses.
+	marker := strconv.Itoa(200000 + os.Getpid()%50000)
+	script := fmt.Sprintf("sleep %s & sleep %s", marker, marker)
 	p := filepath.Join(dir, "plan.yaml")
 	os.WriteFile(p, []byte(fmt.Sprintf(`
 profiles: {seccomp: seccomp}
@@ -401,7 +403,7 @@ cases:
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		// Cancel once the workloads and their children run.
-		for len(processesMatching(marker)) < 2 {
+		for len(processesMatching("sleep "+marker)) < 4 {
 			time.Sleep(20 * time.Millisecond)
 		}
 		cancel()
@@ -419,14 +421,14 @@ cases:
 // TestGlobalTimeout: the run's timeout ends it and cleans up too.
 func TestGlobalTimeout(t *testing.T) {
 	dir := planDir(t, map[string][]byte{})
-	marker := filepath.Join(dir, "marker")
+	marker := strconv.Itoa(250000 + os.Getpid()%50000)
 	res := func() *harness.Result {
 		p := filepath.Join(dir, "plan.yaml")
 		os.WriteFile(p, []byte(fmt.Sprintf(`
 timeout: 1s
 stableFor: 1m
 cases:
-  - {name: a, workload: {command: [sh, -c, "sleep 300 # %s"]}, expect: {outcome: Running}}
+  - {name: a, workload: {command: [sh, -c, "sleep %[1]s & sleep %[1]s"]}, expect: {outcome: Running}}
 `, marker)), 0o644)
 		pl, err := harness.LoadPlan(p, harness.PlanSource{})
 		if err != nil {
