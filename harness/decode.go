@@ -187,6 +187,15 @@ func lineError(file string, n *yaml.Node, msg string) PlanError {
 		if i := strings.Index(rest, ": "); i > 0 {
 			if _, err := fmt.Sscanf(rest[:i], "%d", &line); err == nil {
 				pe.Line, pe.Column, pe.Msg = line, 0, rest[i+2:]
+				// Our own unmarshalers add "column N: ".
+				var col int
+				if c, ok := strings.CutPrefix(pe.Msg, "column "); ok {
+					if j := strings.Index(c, ": "); j > 0 {
+						if _, err := fmt.Sscanf(c[:j], "%d", &col); err == nil {
+							pe.Column, pe.Msg = col, c[j+2:]
+						}
+					}
+				}
 			}
 		}
 	}

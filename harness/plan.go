@@ -271,12 +271,13 @@ type Duration time.Duration
 
 // UnmarshalYAML parses Go duration syntax.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	// A *yaml.TypeError lets the decoder go on, so every problem is seen.
 	if n.Kind != yaml.ScalarNode {
-		return &PlanError{Line: n.Line, Column: n.Column, Msg: "a duration is a string such as 30s or 2m"}
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: column %d: a duration is a string such as 30s or 2m", n.Line, n.Column)}}
 	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil || v < 0 {
-		return &PlanError{Line: n.Line, Column: n.Column, Msg: fmt.Sprintf("invalid duration %q (want e.g. 30s, 2m)", n.Value)}
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: column %d: invalid duration %q (want e.g. 30s, 2m)", n.Line, n.Column, n.Value)}}
 	}
 	*d = Duration(v)
 	return nil
@@ -405,7 +406,13 @@ func ParsePlan(file string, n *yaml.Node, src PlanSource) (*Plan, error) {
 	var keyErrs PlanErrors
 	checkKeys(file, core, reflect.TypeOf(p), 0, &budget, &keyErrs)
 	if err := core.Decode(p); err != nil {
-		return nil, append(keyErrs, fixFile(file, yamlDecodeError(file, core, err)).(PlanErrors)...)
+		derrs := fixFile(file, yamlDecodeError(file, core, err)).(PlanErrors)
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, append(keyErrs, derrs...)
+		}
+		// Type errors leave the rest decoded: check it too.
+		errs = append(errs, derrs...)
 	}
 	errs = append(errs, keyErrs...)
 	p.File, p.Dir = file, filepath.Dir(abs)
@@ -427,6 +434,7 @@ func ParsePlan(file string, n *yaml.Node, src PlanSource) (*Plan, error) {
 	errs = append(errs, p.validate(n, src)...)
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		errs = dedupe(errs)
 		return nil, errs
 	}
 	return p, nil
@@ -666,7 +674,7 @@ func (p *Plan) validateCase(c *Case, cn *yaml.Node, seen map[string]int) PlanErr
 			add(mapValue(wn, "apparmor"), "when.apparmor must be enabled or disabled")
 		}
 		for _, b := range splitList(w.Backend) {
-			if _, ok := lookupBackend(b); !ok {
+			if _, ok := lookupBackend(b); !ok && !documentedBackends[b] {
 				add(mapValue(wn, "backend"), "when.backend: unknown backend %q", b)
 			}
 		}
@@ -771,6 +779,10 @@ func (p *Plan) validateCase(c *Case, cn *yaml.Node, seen map[string]int) PlanErr
 	c.AppArmorRef = aref
 	return errs
 }
+
+// documentedBackends may be named in when: rules even by a build that
+// does not link them.
+var documentedBackends = map[string]bool{"local": true, "docker": true, "kind": true, "cluster": true}
 
 var syscallNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,63}$`)
 
@@ -992,4 +1004,17 @@ func (c constraint) match(version string) bool {
 	default:
 		return cmp == 0
 	}
+}
+
+func dedupe(es PlanErrors) PlanErrors {
+	out := es[:0]
+	seen := map[string]bool{}
+	for _, e := range es {
+		k := e.Error()
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -33,7 +33,7 @@ func WriteText(w io.Writer, r *Result, verbose bool) error {
 	fmt.Fprintln(bw)
 	nameW, expW, gotW := len("CASE"), len("EXPECTED"), len("GOT")
 	for _, c := range r.Cases {
-		nameW = max(nameW, min(utf8.RuneCountInString(c.Name), 60))
+		nameW = max(nameW, min(utf8.RuneCountInString(sanitizeLine(c.Name)), 60))
 		expW = max(expW, utf8.RuneCountInString(expectedLabel(c)))
 		gotW = max(gotW, utf8.RuneCountInString(gotLabel(c)))
 	}
@@ -42,7 +42,7 @@ func WriteText(w io.Writer, r *Result, verbose bool) error {
 	}
 	row("CASE", "EXPECTED", "GOT", "TIME", "RESULT")
 	for _, c := range r.Cases {
-		row(truncate(c.Name, 60), expectedLabel(c), gotLabel(c), fmtDuration(c.Duration), string(c.Status))
+		row(truncate(sanitizeLine(c.Name), 60), expectedLabel(c), gotLabel(c), fmtDuration(c.Duration), string(c.Status))
 	}
 	for _, c := range r.Cases {
 		if c.Status == Passed && !verbose {
@@ -90,7 +90,7 @@ func WriteText(w io.Writer, r *Result, verbose bool) error {
 		if c.Line > 0 {
 			where = fmt.Sprintf(" (%s:%d)", r.Plan, c.Line)
 		}
-		fmt.Fprintf(bw, "\n%s %s%s\n", strings.ToUpper(string(c.Status)), c.Name, where)
+		fmt.Fprintf(bw, "\n%s %s%s\n", strings.ToUpper(string(c.Status)), sanitizeLine(c.Name), where)
 		for _, l := range lines {
 			fmt.Fprintf(bw, "    %s\n", sanitizeLine(l))
 		}
