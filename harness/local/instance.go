@@ -50,9 +50,13 @@ func (b *Backend) Start(ctx context.Context, c *harness.Case) (harness.Instance,
 		close(in.watched)
 		return in, nil
 	}
+	waitStart := time.Now()
 	in.unlock, err = b.ports.acquire(ctx, c.Workload.Ports)
 	if err != nil {
 		return nil, err
+	}
+	if w := time.Since(waitStart); w > 100*time.Millisecond {
+		in.obs <- harness.Note(fmt.Sprintf("waited %s for port(s) %v, used by another case on this host", w.Round(time.Millisecond), c.Workload.Ports))
 	}
 	for _, p := range c.Workload.Ports {
 		if err := portFree(ctx, p); err != nil {

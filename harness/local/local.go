@@ -74,6 +74,18 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 	if _, err := libseccomp.GetNativeArch(); err != nil {
 		return env, fmt.Errorf("libseccomp: %w", err)
 	}
+	// Build the plan's images now, so no case's time includes a build.
+	names := make([]string, 0, len(b.plan.Images))
+	for n := range b.plan.Images {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b.logf("building image %s", n)
+		if _, err := b.cfg.Builds.Binary(ctx, n); err != nil {
+			return env, err
+		}
+	}
 	b.apparmor = detectAppArmor()
 	env.AppArmor = b.apparmor.enabled
 	if !env.AppArmor {
