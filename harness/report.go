@@ -71,6 +71,13 @@ func WriteText(w io.Writer, r *Result, verbose bool) error {
 				}
 			}
 		}
+		if c.Status != Passed || verbose {
+			for _, o := range c.Observations {
+				if o.Kind == ObsNote {
+					lines = append(lines, "note: "+o.Message)
+				}
+			}
+		}
 		if s := c.Explanation.Summary(); s != "" {
 			lines = append(lines, s)
 			if c.Explanation.Source != "" {
