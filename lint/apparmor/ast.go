@@ -164,7 +164,14 @@ type Profile struct {
 	// written (e.g. "abstractions/base").
 	IncludeNames []string `json:"-"`
 
-	file *File // where the profile is written
+	file     *File   // where the profile is written
+	pol      *Policy // the policy it belongs to (work budget)
+	denies   []*Entry
+	denyMemo map[denyKey]FilePerms
+
+	classDenies   map[string][]*ClassRule
+	capsMemo      map[string]bool
+	capsAllDenied bool
 }
 
 // SourceFile is the file the profile is written in (set by Load).

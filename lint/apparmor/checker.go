@@ -171,6 +171,10 @@ func (c *checker) checkPolicy(ctx *lint.Context, lf *lint.File, src []byte, m po
 		ck.fn(ps)
 		fs = append(fs, ps.out...)
 	}
+	if pol.Truncated {
+		fs = append(fs, finding{rule: ruleParse, sp: firstSpan(pol), sev: lint.Warning,
+			msg: sprintf("the policy is too large to analyse fully: the risk rules stopped after %d pattern matches, so findings may be missing", maxMatchWork)})
+	}
 	fs = applySuppressions(pol.File, fs, parserRan)
 	out := make([]lint.Finding, 0, len(fs))
 	for _, x := range fs {

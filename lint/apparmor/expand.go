@@ -12,6 +12,7 @@ import (
 const (
 	maxExpandLen   = 64 << 10 // characters in one expanded string
 	maxExpandDepth = 32       // variables referencing variables
+	maxExpandTotal = 32 << 20 // characters produced for one policy
 )
 
 var (
@@ -26,6 +27,7 @@ type vars struct {
 	vals     map[string][]string
 	expanded map[string]string
 	bools    map[string]string
+	total    int // characters produced so far
 }
 
 func newVars() *vars {
@@ -107,6 +109,10 @@ func (v *vars) expandDepth(s string, stack []string) (string, error) {
 		if b.Len() > maxExpandLen {
 			return "", errExpandTooLarge
 		}
+	}
+	v.total += b.Len()
+	if v.total > maxExpandTotal {
+		return "", errExpandTooLarge
 	}
 	return b.String(), nil
 }

@@ -129,7 +129,7 @@ func compileGlob(pat string) *regexp.Regexp {
 		re, _ = regexp.Compile(src)
 	}
 	globCacheMu.Lock()
-	if globCacheN < globCacheMax {
+	if globCacheN < globCacheMax && len(pat) <= 4096 {
 		globCacheN++
 		globCache.Store(pat, re)
 	}
@@ -228,6 +228,17 @@ func collapseSlashes(s string) string {
 // expandAlternations returns the plain patterns {a,b} alternations stand
 // for, or ok=false when there would be more than limit.
 func expandAlternations(pat string, limit int) ([]string, bool) {
+	// Each group multiplies; more than a few groups, or a long pattern,
+	// is left to regexp alternation (which also bounds recursion here).
+	if strings.Count(pat, "{") > maxGroups || len(pat) > maxPatternLen {
+		return nil, false
+	}
+	return expandAlt(pat, limit)
+}
+
+const maxGroups = 16
+
+func expandAlt(pat string, limit int) ([]string, bool) {
 	// find the first top-level {...}
 	start := -1
 	depth := 0
@@ -252,13 +263,17 @@ func expandAlternations(pat string, limit int) ([]string, bool) {
 			if depth == 0 && start >= 0 {
 				prefix, body, rest := pat[:start], pat[start+1:i], pat[i+1:]
 				var out []string
+				size := 0
 				for _, alt := range splitTopLevel(body) {
-					subs, ok := expandAlternations(prefix+alt+rest, limit)
+					subs, ok := expandAlt(prefix+alt+rest, limit)
 					if !ok {
 						return nil, false
 					}
+					for _, x := range subs {
+						size += len(x)
+					}
 					out = append(out, subs...)
-					if len(out) > limit {
+					if len(out) > limit || size > maxPatternLen {
 						return nil, false
 					}
 				}

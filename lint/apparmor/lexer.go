@@ -106,6 +106,9 @@ type lexer struct {
 	off      int
 	lines    []int // offsets of line starts
 	comments []Comment
+	// charTable[k] is the number of characters in src[:k*charChunk]
+	charTable []int
+	ascii     bool // one byte per character
 
 	// one-token cache, keyed by mode and offset
 	cached    bool
@@ -116,27 +119,71 @@ type lexer struct {
 }
 
 func newLexer(src []byte) *lexer {
-	lx := &lexer{src: src}
+	lx := &lexer{src: src, ascii: true}
 	lx.lines = append(make([]int, 0, bytes.Count(src, []byte{'\n'})+1), 0)
 	for i, c := range src {
 		if c == '\n' {
 			lx.lines = append(lx.lines, i+1)
+		} else if c >= 0x80 {
+			lx.ascii = false
 		}
 	}
 	return lx
 }
 
-// pos converts a byte offset into a position.
+// pos converts a byte offset into a position. Columns count characters:
+// the bytes that do not continue a UTF-8 sequence, counted from a table of
+// running totals every 256 bytes, so that any position costs O(256) even
+// on a file made of one huge line.
 func (lx *lexer) pos(off int) Pos {
 	if off > len(lx.src) {
 		off = len(lx.src)
+	}
+	if off < 0 {
+		off = 0
 	}
 	i := sort.Search(len(lx.lines), func(i int) bool { return lx.lines[i] > off }) - 1
 	if i < 0 {
 		i = 0
 	}
 	ls := lx.lines[i]
-	return Pos{Offset: off, Line: i + 1, Col: utf8.RuneCount(lx.src[ls:off]) + 1}
+	switch {
+	case lx.ascii:
+		return Pos{Offset: off, Line: i + 1, Col: off - ls + 1}
+	case off-ls < 2*charChunk:
+		return Pos{Offset: off, Line: i + 1, Col: countChars(lx.src[ls:off]) + 1}
+	}
+	return Pos{Offset: off, Line: i + 1, Col: lx.chars(off) - lx.chars(ls) + 1}
+}
+
+func countChars(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c&0xC0 != 0x80 {
+			n++
+		}
+	}
+	return n
+}
+
+const charChunk = 256
+
+// chars returns the number of characters in src[:off].
+func (lx *lexer) chars(off int) int {
+	if lx.charTable == nil {
+		lx.charTable = make([]int, len(lx.src)/charChunk+1)
+		n := 0
+		for i, c := range lx.src {
+			if i%charChunk == 0 {
+				lx.charTable[i/charChunk] = n
+			}
+			if c&0xC0 != 0x80 {
+				n++
+			}
+		}
+	}
+	k := off / charChunk
+	return lx.charTable[k] + countChars(lx.src[k*charChunk:off])
 }
 
 func (lx *lexer) spanOf(t token) Span { return Span{Start: lx.pos(t.start), End: lx.pos(t.end)} }

@@ -119,6 +119,11 @@ type Policy struct {
 	// the loaded file through which it was first reached.
 	viaOf map[string]*Include
 
+	// Truncated is set when the risk rules ran out of their work budget
+	// (see maxMatchWork) on a huge policy: findings may be missing.
+	Truncated bool
+	work      int
+
 	vars *vars
 }
 
@@ -267,7 +272,7 @@ func (l *loader) loadFragment(f *File) {
 			l.withStack(paths[0], func() { l.top(tf, tf.Stmts, cache) })
 		}
 	}
-	prof := &Profile{Span: Span{Start: Pos{Offset: 0, Line: 1, Col: 1}}, Name: Word{Text: ""}, file: f}
+	prof := &Profile{Span: Span{Start: Pos{Offset: 0, Line: 1, Col: 1}}, Name: Word{Text: ""}, file: f, pol: l.pol}
 	l.pol.FragmentProfile = prof
 	var top []Stmt
 	for _, s := range f.Stmts {
@@ -442,7 +447,8 @@ func (l *loader) top(f *File, stmts []Stmt, cache map[string]bool) {
 // syntax trees must stay read-only.
 func (l *loader) profile(f *File, src *Profile, parent *Profile) *Profile {
 	prof := *src
-	prof.Parent, prof.file = parent, f
+	prof.Parent, prof.file, prof.pol = parent, f, l.pol
+	prof.denies, prof.denyMemo, prof.classDenies, prof.capsMemo = nil, nil, nil, nil
 	prof.Entries, prof.Children, prof.IncludeNames = nil, nil, nil
 	l.body(f, &prof, prof.Body, Prefix{}, map[string]bool{})
 	return &prof

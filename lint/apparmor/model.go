@@ -24,27 +24,76 @@ func (e *Entry) filePattern() (pat string, perms FilePerms, ok bool) {
 	return "", FilePerms{}, false
 }
 
+// maxMatchWork bounds the pattern matches the risk rules may do for one
+// policy: a hostile file with many thousands of rules must not take hours.
+const maxMatchWork = 2_000_000
+
+// match reports whether pattern pat matches path, counting the work
+// against the policy's budget; once it is spent every match fails and the
+// policy is marked Truncated.
+func (prof *Profile) match(pat, path string) bool {
+	if prof.spent() {
+		return false
+	}
+	return globMatch(pat, path)
+}
+
+// spent charges one unit of work and reports whether the budget is gone.
+func (prof *Profile) spent() bool {
+	pol := prof.pol
+	if pol == nil {
+		return false
+	}
+	if pol.work >= maxMatchWork {
+		pol.Truncated = true
+		return true
+	}
+	pol.work++
+	return false
+}
+
+type denyKey struct{ path, owner string }
+
 // deniedFile returns the file perms deny rules of prof remove from path
 // for an allow rule with the given owner qualifier: a deny rule limited
 // to the owner does not cover an allow rule that is not.
 func (prof *Profile) deniedFile(path, allowOwner string) FilePerms {
+	k := denyKey{path, allowOwner}
+	if d, ok := prof.denyMemo[k]; ok {
+		return d
+	}
+	if prof.denies == nil {
+		prof.denies = []*Entry{}
+		for i := range prof.Entries {
+			if e := &prof.Entries[i]; e.Prefix.Deny() {
+				if _, _, ok := e.filePattern(); ok {
+					prof.denies = append(prof.denies, e)
+				}
+			}
+		}
+	}
 	var d FilePerms
-	for i := range prof.Entries {
-		e := &prof.Entries[i]
-		if !e.Prefix.Deny() {
-			continue
+	for _, e := range prof.denies {
+		if prof.spent() {
+			return d
 		}
 		if e.Prefix.Owner != "" && e.Prefix.Owner != allowOwner {
 			continue
 		}
-		pat, perms, ok := e.filePattern()
-		if !ok || !globMatch(pat, path) {
+		pat, perms, _ := e.filePattern()
+		if !prof.match(pat, path) {
 			continue
 		}
 		d = d.Union(perms)
 		if perms.Exec != "" {
 			d.Exec = "x"
 		}
+	}
+	if prof.denyMemo == nil {
+		prof.denyMemo = map[denyKey]FilePerms{}
+	}
+	if len(prof.denyMemo) < 4096 {
+		prof.denyMemo[k] = d
 	}
 	return d
 }
@@ -74,6 +123,10 @@ func (prof *Profile) readableAfterDeny(p FilePerms, path, owner string) bool {
 // capsAllowed returns what the profile's capability rules allow: all of
 // them (bare `capability,` or `all,`) or a set; minus the denied ones.
 func (prof *Profile) capsDenied() (all bool, names map[string]bool) {
+	if prof.capsMemo != nil {
+		return prof.capsAllDenied, prof.capsMemo
+	}
+	defer func() { prof.capsAllDenied, prof.capsMemo = all, names }()
 	names = map[string]bool{}
 	for i := range prof.Entries {
 		e := &prof.Entries[i]
@@ -95,12 +148,20 @@ func (prof *Profile) capsDenied() (all bool, names map[string]bool) {
 // classDenied reports whether a deny rule of class covers what match
 // accepts (match sees each deny rule of the class).
 func (prof *Profile) classDenied(class string, match func(*ClassRule) bool) bool {
-	for i := range prof.Entries {
-		e := &prof.Entries[i]
-		if !e.Prefix.Deny() {
-			continue
+	if prof.classDenies == nil {
+		prof.classDenies = map[string][]*ClassRule{}
+		for i := range prof.Entries {
+			e := &prof.Entries[i]
+			if r, ok := e.Rule.(*ClassRule); ok && e.Prefix.Deny() {
+				prof.classDenies[r.Class] = append(prof.classDenies[r.Class], r)
+			}
 		}
-		if r, ok := e.Rule.(*ClassRule); ok && r.Class == class && match(r) {
+	}
+	for _, r := range prof.classDenies[class] {
+		if prof.spent() {
+			return false
+		}
+		if match(r) {
 			return true
 		}
 	}

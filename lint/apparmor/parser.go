@@ -566,6 +566,14 @@ func (p *parser) expectComma(what string) bool {
 }
 
 func (p *parser) ifStmt() Stmt {
+	// else-if chains recurse: count them as nesting
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxNesting {
+		p.errorf(p.span(p.lx.off), "conditionals nested more than %d deep", maxNesting)
+		p.dead = true
+		return nil
+	}
 	start := p.lx.next(mNormal)
 	st := &If{}
 	for !p.dead {

@@ -42,7 +42,7 @@ func broadWrite(prof *Profile, e *Entry) (area string, writable []string, ok boo
 	for _, a := range writeAreas {
 		all := true
 		for _, p := range a.probes {
-			if !globMatch(pat, p) {
+			if !prof.match(pat, p) {
 				all = false
 				break
 			}

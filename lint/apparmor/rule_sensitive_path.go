@@ -78,7 +78,7 @@ func checkSensitivePath(ps *pass) {
 			if s.write && broad {
 				continue
 			}
-			if !globMatch(pat, s.path) {
+			if !prof.match(pat, s.path) {
 				continue
 			}
 			if s.write && !prof.writableAfterDeny(perms, s.path, e.Prefix.Owner) {

@@ -47,7 +47,7 @@ func checkUnconfinedExec(ps *pass) {
 				ps.report(r.Span, "name the profiles it may change to: change_profile -> NAME,",
 					"bare change_profile lets the program change to any profile, including unconfined")
 			case r.Target == nil:
-			case e.Target == "unconfined" || (strings.ContainsAny(e.Target, "*?[{") && globMatch(e.Target, "unconfined")):
+			case e.Target == "unconfined" || (strings.ContainsAny(e.Target, "*?[{") && prof.match(e.Target, "unconfined")):
 				ps.report(r.Target.Span, "change only to profiles that confine the program",
 					"change_profile -> %s lets the program drop its confinement (unconfined)", r.Target.Text)
 			}

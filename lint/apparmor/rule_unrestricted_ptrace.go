@@ -26,7 +26,7 @@ func checkUnrestrictedPtrace(ps *pass) {
 			for _, v := range c.Values {
 				if v.Text == "unconfined" {
 					unrestricted, peer = true, "unconfined processes (the host's)"
-				} else if globMatch(v.Text, "unconfined") && globMatch(v.Text, "secprof-any-profile") {
+				} else if prof.match(v.Text, "unconfined") && prof.match(v.Text, "secprof-any-profile") {
 					unrestricted = true
 				}
 			}
