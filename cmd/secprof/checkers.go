@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/secprof/secprof/lint"
+	"github.com/secprof/secprof/lint/apparmor"
 	"github.com/secprof/secprof/lint/k8s"
 	"github.com/secprof/secprof/lint/seccomp"
 )
@@ -11,6 +12,7 @@ import (
 func checkers() []lint.Checker {
 	return []lint.Checker{
 		seccomp.New(),
+		apparmor.New(),
 		k8s.New(),
 	}
 }
