@@ -10,8 +10,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,6 +82,22 @@ func TestKindSmoke(t *testing.T) {
 		t.Logf("kind cycle: create %.1fs, load image %.1fs, pods to verdicts %.1fs, delete %.1fs, total %.1fs",
 			created.Seconds(), loaded.Seconds(), verdicts.Seconds(), deleted.Seconds(), time.Since(cycle).Seconds())
 	})
+
+	// ^C or SIGTERM would end the test binary without running cleanups:
+	// delete the cluster first.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	t.Cleanup(func() { signal.Stop(sigs); close(done) })
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(os.Stderr, "%v: deleting kind cluster %s\n", s, name)
+			_ = provider.Delete(name, kubeconfig)
+			os.Exit(130)
+		case <-done:
+		}
+	}()
 
 	start := time.Now()
 	err := provider.Create(name,
