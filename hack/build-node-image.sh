@@ -56,29 +56,39 @@ if [ "${1:-}" = --print-name ]; then
 	exit 0
 fi
 
-need_cmd docker gzip
-if docker image inspect "$IMAGE" >/dev/null 2>&1; then
-	log "node image $IMAGE: present in the engine"
-	echo "$IMAGE"
-	exit 0
-fi
-if [ -s "$CACHE_FILE" ]; then
+# from_cache: succeeds when the image is in the engine or could be loaded
+# from the cache file.
+from_cache() {
+	if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+		log "node image $IMAGE: present in the engine"
+		return 0
+	fi
+	[ -s "$CACHE_FILE" ] || return 1
 	log "node image $IMAGE: loading $CACHE_FILE ($(du -h "$CACHE_FILE" | cut -f1))"
+	mkdir -p "$SECPROF_CACHE_DIR/logs"
 	with_progress "docker load" "$SECPROF_CACHE_DIR/logs/node-image-load.log" \
 		sh -c 'gzip -dc "$1" | docker load' sh "$CACHE_FILE"
 	docker image inspect "$IMAGE" >/dev/null 2>&1 || die "$CACHE_FILE did not contain $IMAGE; delete it and run again"
+}
+
+need_cmd docker gzip
+if from_cache; then
 	echo "$IMAGE"
 	exit 0
 fi
 
 need_root "building the node image (debootstrap, chroot)"
-need_cmd debootstrap chroot tar sha256sum
-start=$(date +%s)
-log "node image $IMAGE: not cached, building (Kubernetes $K8S, kind $KINDV files, Debian $SUITE)"
-
+need_cmd debootstrap chroot tar sha256sum findmnt setsid flock
 mkdir -p "$SECPROF_CACHE_DIR/build" "$SECPROF_CACHE_DIR/debs" "$SECPROF_CACHE_DIR/logs" "$(dirname "$CACHE_FILE")"
 exec 8>"$SECPROF_CACHE_DIR/build/.node-image.lock"
 flock 8
+# Another run may have built it while we waited for the lock.
+if from_cache; then
+	echo "$IMAGE"
+	exit 0
+fi
+start=$(date +%s)
+log "node image $IMAGE: not cached, building (Kubernetes $K8S, kind $KINDV files, Debian $SUITE)"
 work="$(mktemp -d "$SECPROF_CACHE_DIR/build/node-image.XXXXXX")"
 build_ctr="secprof-node-build-$$"
 base_tag="secprof/kind-node-base:$HASH"
@@ -229,10 +239,13 @@ docker exec "$build_ctr" bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &
 for i in $(seq 1 50); do [ -S /run/containerd/containerd.sock ] && ctr version >/dev/null 2>&1 && exit 0; sleep 0.2; done
 cat /tmp/containerd.log; exit 1' || die "containerd did not start in the build container"
 docker exec -i "$build_ctr" ctr --namespace=k8s.io images import --no-unpack --digests \
-	--label=io.cri-containerd.pinned=pinned - <"$work/images.tar" >/dev/null
+	- <"$work/images.tar" >/dev/null
 imported="$(docker exec "$build_ctr" ctr --namespace=k8s.io images list -q)"
 for ref in "${component_tags[@]}"; do
 	grep -qx "$ref" <<<"$imported" || die "$ref missing from the node's containerd after import"
+	# Pinned images are never garbage-collected by the kubelet (containerd
+	# 1.6's ctr has no --label on import, hence a separate step).
+	docker exec "$build_ctr" ctr --namespace=k8s.io images label "$ref" io.cri-containerd.pinned=pinned >/dev/null
 done
 docker exec "$build_ctr" bash -c 'pkill -x containerd; for i in $(seq 1 50); do pgrep -x containerd >/dev/null || break; sleep 0.2; done; rm -rf /tmp/containerd.log /run/containerd'
 # The build container ran `sleep infinity`: put kind's entry point back and
@@ -246,6 +259,11 @@ log "saving $IMAGE to $CACHE_FILE"
 with_progress "docker save | gzip" "$SECPROF_CACHE_DIR/logs/node-image-save.log" \
 	sh -c 'docker save "$1" | gzip -1 >"$2.tmp" && mv "$2.tmp" "$2"' sh "$IMAGE" "$CACHE_FILE"
 log "node image $IMAGE built in $(($(date +%s) - start))s; cache $(du -h "$CACHE_FILE" | cut -f1)"
+
+# Older node images: keep the two newest tarballs (another checkout may still
+# want the previous one) and only the current image in the engine.
+ls -1t "$(dirname "$CACHE_FILE")"/kind-node-*.tar.gz 2>/dev/null | tail -n +3 | xargs -r rm -f
+docker images secprof/kind-node --format '{{.Repository}}:{{.Tag}}' | grep -vx "$IMAGE" | xargs -r docker rmi >/dev/null 2>&1 || true
 echo "$IMAGE"
 exit 0
 }

@@ -70,4 +70,8 @@ if $purge; then
 	findmnt -rno TARGET | grep "^$SECPROF_CACHE_DIR/" | sort -r | xargs -r umount -l 2>/dev/null || true
 	rm -rf --one-file-system "$SECPROF_CACHE_DIR"
 fi
-log "e2e environment stopped (cache kept in $SECPROF_CACHE_DIR)"
+if $purge; then
+	log "e2e environment stopped, cache removed"
+else
+	log "e2e environment stopped (cache kept in $SECPROF_CACHE_DIR)"
+fi
