@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -350,12 +351,12 @@ func isNotFound(err error) bool {
 	if err == nil {
 		return false
 	}
-	var nf interface{ NotFound() }
-	if errors.As(err, &nf) {
+	if cerrdefs.IsNotFound(err) {
 		return true
 	}
-	s := err.Error()
-	return strings.Contains(s, "No such container") || strings.Contains(s, "not found") || strings.Contains(s, "is already in progress")
+	s := strings.ToLower(err.Error())
+	return strings.Contains(s, "no such container") || strings.Contains(s, "no such image") ||
+		strings.Contains(s, "not found") || strings.Contains(s, "is already in progress")
 }
 
 // EngineHost is the engine secprof talks to and where that choice came

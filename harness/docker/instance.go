@@ -236,16 +236,10 @@ func (w *watcher) started() bool {
 
 func (w *watcher) died(code int, oom bool) bool {
 	w.oom = false
-	last := ""
-	if code != 0 {
-		// Like kubelet's FallbackToLogsOnError: the last output line
-		// says why (runc's init, when the filter stops it after the
-		// process started, writes its error there).
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		last = lastLine(w.in.b.tail(ctx, w.in.ctr.GetContainerID(), 5))
-		cancel()
-	}
-	if !w.send(exited(code, oom, last)) {
+	// Sent at once: the runner's stable-for timer runs since Started, so
+	// nothing slow (such as reading the logs) may come in between. The
+	// output is kept at Stop and shown with a failed case.
+	if !w.send(exited(code, oom)) {
 		return false
 	}
 	// Keep watching only while the restart policy brings it back.
@@ -306,35 +300,15 @@ func (w *watcher) poll() {
 
 // exited is a container's exit: by convention 128+n is a death by
 // signal n (159 is SIGSYS: a seccomp kill action).
-func exited(code int, oom bool, lastOutput string) harness.Observation {
-	sig := ""
+func exited(code int, oom bool) harness.Observation {
+	sig, msg := "", ""
 	if code > 128 && code <= 128+64 {
 		sig = unix.SignalName(syscall.Signal(code - 128))
 	}
-	var msg []string
 	if sig == "SIGSYS" {
-		msg = append(msg, "killed by the seccomp filter (SCMP_ACT_KILL/TRAP)")
+		msg = "killed by the seccomp filter (SCMP_ACT_KILL/TRAP)"
 	}
-	if lastOutput != "" {
-		msg = append(msg, "last output: "+lastOutput)
-	}
-	return harness.Exited(code, sig, oom, strings.Join(msg, "; "))
-}
-
-// maxMessage bounds a log line quoted in an observation.
-const maxMessage = 300
-
-// lastLine is the last non-empty line, shortened.
-func lastLine(lines []string) string {
-	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); l != "" {
-			if len(l) > maxMessage {
-				l = strings.ToValidUTF8(l[:maxMessage], "") + "…"
-			}
-			return l
-		}
-	}
-	return ""
+	return harness.Exited(code, sig, oom, msg)
 }
 
 func (in *instance) Observations() <-chan harness.Observation { return in.obs }
