@@ -135,12 +135,47 @@ const (
 // loadOptions builds the Load options for a file of the run.
 func (c *checker) loadOptions(ctx *lint.Context, f *lint.File) []Option {
 	opts := []Option{WithSystemDir(c.systemDir), WithFileCache(c.cache), WithIncludeDirs(includeDirs(ctx)...)}
+	if abstractionFile(f) {
+		opts = append(opts, AsAbstraction())
+	}
 	if ctx.Root != "" {
 		opts = append(opts, WithRoot(ctx.Root), WithBaseDir(filepath.Join(ctx.Root, filepath.FromSlash(path.Dir(f.Path)))))
 	} else if f.Abs != "" {
 		opts = append(opts, WithBaseDir(filepath.Dir(f.Abs)))
 	}
 	return opts
+}
+
+// abstractionFile reports whether f is meant to be included in a profile
+// rather than loaded: it lies in an abstractions/ directory, or its
+// top-level profiles are all hats (snippets like apache2.d/*).
+func abstractionFile(f *lint.File) bool {
+	for _, d := range strings.Split(path.Dir(f.Path), "/") {
+		if d == "abstractions" {
+			return true
+		}
+	}
+	if isSPO(f) {
+		return false
+	}
+	pf := parse(f.Path, f.Content)
+	hats := 0
+	for _, s := range pf.Stmts {
+		switch s := s.(type) {
+		case *Profile:
+			if !s.IsHat() {
+				return false
+			}
+			hats++
+		case *Variable:
+			return false
+		case *Include:
+			if strings.HasPrefix(s.Target, "tunables/") {
+				return false
+			}
+		}
+	}
+	return hats > 0
 }
 
 // includeDirs returns the configured include directories as absolute

@@ -73,3 +73,28 @@ func TestDetectCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestAbstractionMode: files meant to be included are linted as the body of
+// a profile with tunables/global, not rejected for having rules outside a
+// profile or variables nobody defined.
+func TestAbstractionMode(t *testing.T) {
+	cases := map[string]string{
+		"abstractions/app":  "owner @{HOME}/.app/** rw,\n",
+		"abstractions/meta": "include <abstractions/nameservice>\n",
+		"abstractions/prof": "profile helper {\n  include <abstractions/base>\n  @{HOME}/x r,\n}\n",
+		"apache2.d/hat":     "^hat {\n  include <abstractions/base>\n  @{PROC}/@{pid}/stat r,\n}\n",
+		"snippets/rules":    "include <abstractions/base>\n/srv/** r,\n",
+	}
+	for name, src := range cases {
+		t.Run(name, func(t *testing.T) {
+			if fs := lintWith(t, name, src, "off"); len(fs) != 0 {
+				t.Errorf("want no findings:\n%s", dump(fs))
+			}
+		})
+	}
+	// a profile file that forgets tunables/global is not an abstraction
+	fs := lintWith(t, "profiles/app", "profile app {\n  include <abstractions/base>\n  @{HOME}/x r,\n}\n", "off")
+	if len(ruleLines(fs, "apparmor/undefined-variable")) == 0 {
+		t.Errorf("want undefined-variable:\n%s", dump(fs))
+	}
+}

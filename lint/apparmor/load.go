@@ -49,6 +49,12 @@ func WithBaseDir(dir string) Option { return func(l *loader) { l.baseDir = dir }
 // WithFileCache shares parsed include files between loads (nil disables).
 func WithFileCache(c *FileCache) Option { return func(l *loader) { l.cache = c } }
 
+// AsAbstraction loads the file as an abstraction, meant to be included in a
+// profile, even when it defines profiles or hats of its own: its statements
+// form the body of a profile that includes <tunables/global> first. Files
+// with rules and no profile are abstractions anyway.
+func AsAbstraction() Option { return func(l *loader) { l.abstraction = true } }
+
 // ProblemKind classifies what Load found wrong.
 type ProblemKind int
 
@@ -182,6 +188,8 @@ type loader struct {
 	seenProfile bool
 	tunables    bool   // fragment mode found tunables/global
 	self        string // absolute path of the loaded file (may not exist on disk)
+	abstraction bool
+	seenProblem map[problemKey]bool
 }
 
 // Load parses src (the content of path), resolves its includes, expands
@@ -235,7 +243,7 @@ func Load(path string, src []byte, opts ...Option) *Policy {
 		l.stack = append(l.stack, abs)
 	}
 
-	pol.Fragment = isFragment(f)
+	pol.Fragment = l.abstraction || isFragment(f) || l.pullsRules(f, 0)
 	if pol.Fragment {
 		l.loadFragment(f)
 	} else {
@@ -258,6 +266,35 @@ func isFragment(f *File) bool {
 		}
 	}
 	return rules
+}
+
+// pullsRules reports whether f defines no profile but includes files
+// that put rules at the top level: an abstraction made of includes.
+func (l *loader) pullsRules(f *File, depth int) bool {
+	if depth > 8 {
+		return false
+	}
+	for _, s := range f.Stmts {
+		if _, ok := s.(*Profile); ok {
+			return false
+		}
+	}
+	for _, s := range f.Stmts {
+		inc, ok := s.(*Include)
+		if !ok {
+			continue
+		}
+		paths, refused, _ := l.resolve(inc)
+		if refused != "" {
+			continue
+		}
+		for _, p := range paths {
+			if inf := l.read(p); inf != nil && (isFragment(inf) || l.pullsRules(inf, depth+1)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // loadFragment treats f as the body of a profile, with tunables/global
@@ -294,7 +331,26 @@ func (l *loader) loadFragment(f *File) {
 }
 
 func (l *loader) problem(kind ProblemKind, f *File, sp Span, format string, args ...any) {
-	l.pol.Problems = append(l.pol.Problems, Problem{Kind: kind, Err: &Error{File: f.Name, Span: sp, Msg: fmt.Sprintf(format, args...)}, Via: l.via})
+	msg := fmt.Sprintf(format, args...)
+	if l.via != nil {
+		// one report per include statement and kind of problem is enough
+		k := problemKey{l.via, kind, f.Name, msg}
+		if l.seenProblem[k] {
+			return
+		}
+		if l.seenProblem == nil {
+			l.seenProblem = map[problemKey]bool{}
+		}
+		l.seenProblem[k] = true
+	}
+	l.pol.Problems = append(l.pol.Problems, Problem{Kind: kind, Err: &Error{File: f.Name, Span: sp, Msg: msg}, Via: l.via})
+}
+
+type problemKey struct {
+	via  *Include
+	kind ProblemKind
+	file string
+	msg  string
 }
 
 func (l *loader) addFileProblems(f *File, via *Include) {

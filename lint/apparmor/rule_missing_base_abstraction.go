@@ -17,6 +17,9 @@ func init() {
 
 func checkMissingBase(ps *pass) {
 	for _, prof := range ps.ownProfiles() {
+		if prof.IsHat() {
+			continue
+		}
 		found := false
 		for _, n := range prof.IncludeNames {
 			if n == "abstractions/base" || strings.HasSuffix(n, "/abstractions/base") {
