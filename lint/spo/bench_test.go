@@ -37,7 +37,7 @@ func BenchmarkComposition(b *testing.B) {
 		if len(problems) > 0 || len(chain) != 3 {
 			b.Fatal(problems)
 		}
-		_ = overrides(Flatten(chain))
+		_ = Flatten(chain).OverrideFindings()
 		_ = lintComposition(chain, seccomp.Containerd)
 	}
 }

@@ -228,7 +228,7 @@ type session struct {
 
 func (s *session) repository() (*remote.Repository, error) {
 	if s.p.Offline {
-		return nil, errors.New("not in the cache, and pulling is disabled (SECPROF_OFFLINE)")
+		return nil, errors.New("not in the cache, and pulling is disabled (--offline or SECPROF_OFFLINE=1)")
 	}
 	if s.repo != nil {
 		return s.repo, nil

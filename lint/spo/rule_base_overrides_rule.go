@@ -16,7 +16,9 @@ func init() {
 		Summary: "a base profile allows a syscall the profile itself restricts, and the union keeps the base's action"})
 }
 
-func overrides(flat *Flat) []lint.Finding {
+// OverrideFindings reports the profile's rules the union overrides
+// (spo/base-overrides-rule).
+func (flat *Flat) OverrideFindings() []lint.Finding {
 	var out []lint.Finding
 	head := flat.Chain[0].Profile
 	for _, l := range flat.Loosened {

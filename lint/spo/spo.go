@@ -98,7 +98,7 @@ func (c *Checker) Check(ctx *lint.Context, f *lint.File) []lint.Finding {
 		if !complete {
 			continue
 		}
-		out = append(out, overrides(Flatten(chain))...)
+		out = append(out, Flatten(chain).OverrideFindings()...)
 		out = append(out, lintComposition(chain, rt)...)
 	}
 	return out
