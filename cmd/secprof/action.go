@@ -238,34 +238,38 @@ func writeVerbatim(gh *githubactions.Action, w io.Writer, text []byte) error {
 	if len(text) == 0 {
 		return nil
 	}
-	var tok [16]byte
-	if _, err := rand.Read(tok[:]); err != nil {
+	resume, err := stopCommands(gh)
+	if err != nil {
 		return err
 	}
-	token := "secprof-" + hex.EncodeToString(tok[:])
-	gh.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: token})
+	defer resume()
 	if _, err := w.Write(text); err != nil {
 		return err
 	}
-	if !bytes.HasSuffix(text, []byte("\n")) {
-		if _, err := io.WriteString(w, "\n"); err != nil {
-			return err
-		}
-	}
-	gh.IssueCommand(&githubactions.Command{Name: token})
 	return nil
+}
+
+// stopCommands switches workflow commands off with a random token; resume
+// switches them back on (on a line of its own).
+func stopCommands(gh *githubactions.Action) (resume func(), err error) {
+	var tok [16]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		return nil, err
+	}
+	token := "secprof-" + hex.EncodeToString(tok[:])
+	gh.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: token})
+	return func() {
+		// A newline first: the text before may not end with one, and
+		// the token must start a line to be seen.
+		gh.Infof("%s", "")
+		gh.IssueCommand(&githubactions.Command{Name: token})
+	}, nil
 }
 
 // actionTests runs the harness for test: true and writes its JUnit report
 // under RUNNER_TEMP.
 func actionTests(cmd *cobra.Command, gh *githubactions.Action, in *ghaction.Inputs, cfg *config.File, out io.Writer) (*harness.Result, string, error) {
-	var plan *harness.Plan
-	var err error
-	if in.Plan != "" {
-		plan, err = harness.LoadPlan(in.Plan, harness.SourceFromConfig(cfg))
-	} else {
-		plan, err = harness.PlanFromConfig(cfg)
-	}
+	plan, err := harness.Load(cfg, in.Plan)
 	if err != nil {
 		return nil, "", err
 	}
@@ -288,12 +292,15 @@ func actionTests(cmd *cobra.Command, gh *githubactions.Action, in *ghaction.Inpu
 		}
 	}
 	gh.Group("secprof test (" + backend + " backend)")
-	var log bytes.Buffer
-	opts.Log = &log
-	res, runErr := harness.Run(cmd.Context(), plan, opts)
-	if err := writeVerbatim(gh, out, log.Bytes()); err != nil {
+	// Progress is streamed as it happens, with workflow commands off: it
+	// carries workload output and names from the plan.
+	resume, err := stopCommands(gh)
+	if err != nil {
 		return nil, "", err
 	}
+	opts.Log = out
+	res, runErr := harness.Run(cmd.Context(), plan, opts)
+	resume()
 	if res != nil {
 		var text bytes.Buffer
 		_ = harness.WriteText(&text, res, false)

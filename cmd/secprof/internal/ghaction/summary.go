@@ -249,7 +249,7 @@ func testMarkdown(b *strings.Builder, r *harness.Result, junit string) {
 		}
 		seen := "–"
 		if c.Verdict != nil {
-			seen = c.Verdict.String()
+			seen = clip(c.Verdict.String(), 300)
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", md(c.Name), md(expected), md(seen), statusBadge(c.Status), duration(c.Duration), caseDetails(c))
 	}
@@ -272,10 +272,7 @@ func caseDetails(c harness.CaseResult) string {
 		parts = append(parts, "skipped: "+c.Skip)
 	}
 	for i, p := range parts {
-		if len(p) > 500 {
-			p = p[:500] + "…"
-		}
-		parts[i] = md(p)
+		parts[i] = md(clip(p, 500))
 	}
 	return strings.Join(parts, "<br>")
 }
@@ -314,4 +311,13 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
+}
+
+// clip shortens s to at most n runes.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
