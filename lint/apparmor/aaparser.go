@@ -26,6 +26,9 @@ import (
 // ParserTimeout bounds one apparmor_parser run.
 const ParserTimeout = 60 * time.Second
 
+// parserTimeout is ParserTimeout; tests shorten it.
+var parserTimeout = ParserTimeout
+
 const maxParserOutput = 64 << 10
 
 // ParserPath resolves the --apparmor-parser setting: "off" gives "", ""
@@ -115,12 +118,14 @@ func (c *checker) runParser(ctx *lint.Context, lf *lint.File, src []byte, pol *P
 	if parent == nil {
 		parent = context.Background()
 	}
-	rctx, cancel := context.WithTimeout(parent, ParserTimeout)
+	rctx, cancel := context.WithTimeout(parent, parserTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(rctx, bin, args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C", "LANGUAGE=")
 	if base := c.baseDir(ctx, lf); base != "" {
-		cmd.Dir = base
+		if st, err := os.Stat(base); err == nil && st.IsDir() {
+			cmd.Dir = base
+		}
 	}
 	var stderr limitedBuffer
 	cmd.Stderr = &stderr
@@ -129,7 +134,7 @@ func (c *checker) runParser(ctx *lint.Context, lf *lint.File, src []byte, pol *P
 		if parent.Err() != nil {
 			return nil, false
 		}
-		return noVerdict(first, "it did not finish within %v", ParserTimeout), false
+		return noVerdict(first, "it did not finish within %v", parserTimeout), false
 	}
 	if err == nil {
 		return nil, true

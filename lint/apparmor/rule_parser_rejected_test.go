@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/secprof/secprof/lint"
 )
@@ -79,5 +80,68 @@ func TestParserPath(t *testing.T) {
 	got := ruleLines(fs, "apparmor/parser-rejected")
 	if len(got) != 1 || fs[0].Severity != lint.Warning || !strings.Contains(fs[0].Message, "no verdict") {
 		t.Errorf("an unusable parser gives a warning that says there is no verdict:\n%s", dump(fs))
+	}
+}
+
+// TestParserInvocation checks how apparmor_parser is run, with a stand-in
+// that records its arguments: -Q (never load into a kernel) and -K (no
+// cache) always, the include directories, and a copy of the linted text.
+func TestParserInvocation(t *testing.T) {
+	dir := t.TempDir()
+	record := filepath.Join(dir, "args")
+	script := filepath.Join(dir, "apparmor_parser")
+	body := "#!/bin/sh\nprintf '%s\\n' \"$@\" > " + record + "\nfor a; do last=$a; done\ncat \"$last\" >> " + record + "\npwd >> " + record + "\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	inc := filepath.Join(dir, "inc")
+	if err := os.Mkdir(inc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := prof("  /srv/** r,\n")
+	f := &lint.File{Path: "sub/p", Abs: filepath.Join(root, "sub", "p"), Content: []byte(src)}
+	ctx := checkCtx(root)
+	ctx.Config.Lint.AppArmor.Parser = script
+	ctx.Config.Lint.AppArmor.Includes = []string{inc}
+	if fs := newChecker(sysroot).Check(ctx, f); len(fs) != 0 {
+		t.Fatalf("unexpected findings: %v", fs)
+	}
+	b, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatalf("the parser did not run: %v", err)
+	}
+	out := string(b)
+	for _, want := range []string{"-Q\n", "-K\n", "-I\n" + inc + "\n", "profile test {", filepath.Join(root, "sub") + "\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("invocation lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"-r\n", "-a\n", "-R\n", "--replace", "--add", "--remove"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("invocation must not load policy (%q):\n%s", bad, out)
+		}
+	}
+}
+
+func TestParserTimeout(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "apparmor_parser")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec sleep 30\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := parserTimeout
+	parserTimeout = 300 * time.Millisecond
+	defer func() { parserTimeout = old }()
+	start := time.Now()
+	fs := lintWith(t, "profile", prof(""), script)
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("the timeout was not enforced")
+	}
+	if len(fs) != 1 || fs[0].Severity != lint.Warning || !strings.Contains(fs[0].Message, "did not finish") {
+		t.Errorf("want one warning about the timeout:\n%s", dump(fs))
 	}
 }
