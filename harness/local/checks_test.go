@@ -1,10 +1,15 @@
 package local
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/secprof/secprof/harness"
 )
@@ -108,4 +113,44 @@ cases:
 		t.Errorf("port in use: %s", c.Error)
 	}
 	noProcesses(t, prb)
+}
+
+// TestStartCancelled: a start cut short by cancellation returns, and
+// Close still returns, with nothing left running.
+func TestStartCancelled(t *testing.T) {
+	dir := planDir(t, map[string][]byte{})
+	marker := strconv.Itoa(300000 + os.Getpid()%50000)
+	p := filepath.Join(dir, "plan.yaml")
+	os.WriteFile(p, []byte(fmt.Sprintf("cases:\n  - {name: a, workload: {command: [sh, -c, \"sleep %s\"]}, expect: {outcome: Running}}\n", marker)), 0o644)
+	pl, err := harness.LoadPlan(p, harness.PlanSource{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(harness.BackendConfig{Plan: pl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if in, err := b.Start(ctx, pl.Cases[0]); err == nil {
+				in.Stop(context.Background())
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("Start with a cancelled context hangs")
+		}
+	}
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	noProcesses(t, "sleep "+marker)
 }

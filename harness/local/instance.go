@@ -86,6 +86,8 @@ func (b *Backend) Start(ctx context.Context, c *harness.Case) (harness.Instance,
 		close(in.watched)
 		return in, nil
 	case err != nil:
+		close(in.obs)
+		close(in.watched) // nothing to watch: Stop must not wait for it
 		in.Stop(context.WithoutCancel(ctx))
 		return nil, err
 	}
