@@ -42,6 +42,9 @@ type Config struct {
 	Stdout, Stderr io.Writer
 }
 
+// outputGrace is how long the end of a program waits for its output.
+const outputGrace = 2 * time.Second
+
 // StartError is the program failing to start: the runtime's StartError.
 type StartError struct {
 	Stage  string // config, chdir, apparmor, seccomp, exec
@@ -67,6 +70,8 @@ type Process struct {
 	started  chan struct{}
 	startErr error
 	copies   sync.WaitGroup
+	mu       sync.Mutex
+	readers  []*os.File
 	killOnce sync.Once
 }
 
@@ -161,7 +166,24 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 	startedOK = true // the status reader owns stR now
 	go func() {
 		p.state, p.waitErr = cmd.Process.Wait()
-		p.copies.Wait()
+		// Output held open by a process that outlives the program (it
+		// left the process group, or is killed only at Close) must not
+		// delay the exit: give the copies a moment, then cut them.
+		copied := make(chan struct{})
+		go func() {
+			p.copies.Wait()
+			close(copied)
+		}()
+		select {
+		case <-copied:
+		case <-time.After(outputGrace):
+			p.mu.Lock()
+			for _, r := range p.readers {
+				r.Close()
+			}
+			p.mu.Unlock()
+			<-copied
+		}
 		close(p.done)
 	}()
 	cfgR.Close()
@@ -263,6 +285,9 @@ func (p *Process) output(w io.Writer) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.mu.Lock()
+	p.readers = append(p.readers, r)
+	p.mu.Unlock()
 	p.copies.Add(1)
 	go func() {
 		defer p.copies.Done()

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -137,5 +139,31 @@ func TestRecordAndExplain(t *testing.T) {
 	}
 	if !has(rec.Denied, "mkdir") && !has(rec.Denied, "mkdirat") || len(rec.Denied) != 1 {
 		t.Fatalf("denied %v", rec.Denied)
+	}
+}
+
+// TestEscapedChildDoesNotHang: a process that leaves the process group
+// and keeps the output open must not keep Done from closing.
+func TestEscapedChildDoesNotHang(t *testing.T) {
+	var out bytes.Buffer
+	marker := "31" + strconv.Itoa(os.Getpid()%100000)
+	start := time.Now()
+	st, err := run(t, Config{Path: "/bin/sh", Args: []string{"sh", "-c", "setsid sleep " + marker + " & echo started"}, Stdout: &out})
+	if err != nil || st.Code != 0 {
+		t.Fatal(err, st)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("took %s", d)
+	}
+	// It escaped the group: end it here, by its pid.
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if b, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline"); string(b) == "sleep\x00"+marker+"\x00" {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
 	}
 }
