@@ -34,18 +34,35 @@ func Detect(f *lint.File) bool {
 	if isSPO(f) {
 		return true
 	}
-	if f.LooksLikeJSON() || len(f.YAMLKinds()) > 0 {
+	if f.LooksLikeJSON() || len(f.YAMLKinds()) > 0 || notPolicy.Match(f.Content) {
 		return false
 	}
+	strong := pathProfile.Match(f.Content) && ruleLine.Match(f.Content)
 	for _, re := range strongSignals {
-		if re.Match(f.Content) {
-			return true
-		}
+		strong = strong || re.Match(f.Content)
 	}
-	if pathProfile.Match(f.Content) && ruleLine.Match(f.Content) {
-		return true
+	if strong {
+		return mostlyPolicy(f.Content)
 	}
 	return looksLikePolicy(f.Content)
+}
+
+// notPolicy matches what documents that quote policy have and policy never
+// has: a shebang (a script with a here-document) or Markdown fences.
+var notPolicy = regexp.MustCompile("(?m)\\A#!|^[ \t]*(```|~~~)")
+
+// mostlyPolicy rejects text where a profile is quoted amid prose: many
+// syntax errors or unrecognized statements for few statements. A broken
+// profile has an error or two.
+func mostlyPolicy(content []byte) bool {
+	pf := parse("", content)
+	bad := len(pf.Errors)
+	for _, s := range pf.Stmts {
+		if _, ok := s.(*Unrecognized); ok {
+			bad++
+		}
+	}
+	return bad <= 3 || bad*2 <= len(pf.Stmts)
 }
 
 // looksLikePolicy parses content and accepts it when it parses without

@@ -19,18 +19,21 @@ func TestDetect(t *testing.T) {
 		"spo":            "apiVersion: security-profiles-operator.x-k8s.io/v1alpha1\nkind: AppArmorProfile\nspec:\n  policy: |\n    profile x {}\n",
 	}
 	no := map[string]string{
-		"empty":    "",
-		"c":        "#include <stdio.h>\nint main(void) { return 0; }\n",
-		"css":      "/* header */\nbody {\n  color: red;\n}\n",
-		"shell":    "#!/bin/sh\nset -e\necho hello, world\n",
-		"markdown": "# Title\n\nSome text, with commas, and more.\n",
-		"seccomp":  "{\"defaultAction\": \"SCMP_ACT_ERRNO\"}\n",
-		"pod":      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n",
-		"go":       "package main\n\nfunc main() {\n}\n",
-		"makefile": "all:\n\tgo build ./...\n",
-		"yaml":     "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n",
-		"ini":      "[section]\nkey = value\n",
-		"csv":      "a,b,c\n1,2,3\n",
+		"empty":                       "",
+		"c":                           "#include <stdio.h>\nint main(void) { return 0; }\n",
+		"css":                         "/* header */\nbody {\n  color: red;\n}\n",
+		"shell":                       "#!/bin/sh\nset -e\necho hello, world\n",
+		"markdown":                    "# Title\n\nSome text, with commas, and more.\n",
+		"seccomp":                     "{\"defaultAction\": \"SCMP_ACT_ERRNO\"}\n",
+		"pod":                         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n",
+		"go":                          "package main\n\nfunc main() {\n}\n",
+		"makefile":                    "all:\n\tgo build ./...\n",
+		"yaml":                        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n",
+		"ini":                         "[section]\nkey = value\n",
+		"csv":                         "a,b,c\n1,2,3\n",
+		"script with a here-document": "#!/bin/sh\napparmor_parser -q <<EOF\n#include <tunables/global>\nprofile x {\n  file,\n}\nEOF\n",
+		"markdown with a profile":     "# Profiles\n\n```apparmor\nprofile x {\n  file,\n}\n```\n",
+		"prose around a profile":      "Here is how to write one.\nFirst, load it on every node.\nThen, reference it.\nIt is easy, isn't it?\nNote: it works.\nMore: here.\nAnd: there.\nprofile x {\n  file,\n}\nThat's all, folks.\n",
 	}
 	for name, src := range yes {
 		if !Detect(lint.NewFile(name, []byte(src))) {
