@@ -228,7 +228,7 @@ type session struct {
 
 func (s *session) repository() (*remote.Repository, error) {
 	if s.p.Offline {
-		return nil, errors.New("not in the cache, and pulling is disabled (--offline or SECPROF_OFFLINE=1)")
+		return nil, &PullError{Err: errors.New("not in the cache, and pulling is disabled (--offline or SECPROF_OFFLINE=1)"), Unavailable: true}
 	}
 	if s.repo != nil {
 		return s.repo, nil
@@ -292,15 +292,33 @@ func (s *session) resolve(ctx context.Context) (ocispec.Descriptor, error) {
 	return desc, nil
 }
 
+// PullError is a failure to pull a base profile. Unavailable marks the
+// failures that say nothing about the reference itself — the registry is
+// unreachable, refuses anonymous access or fails, or pulling is disabled
+// — as opposed to a tag that does not exist or an artifact without a
+// profile.
+type PullError struct {
+	Err         error
+	Unavailable bool
+}
+
+func (e *PullError) Error() string { return e.Err.Error() }
+func (e *PullError) Unwrap() error { return e.Err }
+
 func describePullError(ref BaseRef, err error) error {
 	if errors.Is(err, errdef.ErrNotFound) {
 		return fmt.Errorf("%s/%s has no %s", ref.Registry, ref.Repository, firstNonEmpty(ref.Digest, "tag "+ref.Tag))
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {
-		return fmt.Errorf("registry %s unreachable: %v", ref.Registry, err)
+		return &PullError{Err: fmt.Errorf("registry %s unreachable: %v", ref.Registry, err), Unavailable: true}
 	}
-	return err
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return &PullError{Err: fmt.Errorf("registry %s: %v", ref.Registry, err), Unavailable: true}
+	}
+	// Authentication required, rate limits, server errors: the reference
+	// may well be fine.
+	return &PullError{Err: err, Unavailable: true}
 }
 
 func firstNonEmpty(a, b string) string {

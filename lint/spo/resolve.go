@@ -2,6 +2,7 @@ package spo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -129,8 +130,16 @@ func (r *Resolver) Resolve(ctx context.Context, p *seccomp.Profile) (Chain, []Pr
 			}
 			base, err = r.pull(ctx, ref)
 			if err != nil {
-				return chain, append(problems, Problem{Rule: RuleBaseProfileNotFound, At: at,
-					Msg: fmt.Sprintf("%scannot be used: %v", prefix(via, "base profile "+ref.Raw+" "), err)})
+				pr := Problem{Rule: RuleBaseProfileNotFound, At: at,
+					Msg: fmt.Sprintf("%scannot be used: %v", prefix(via, "base profile "+ref.Raw+" "), err)}
+				var pe *PullError
+				if errors.As(err, &pe) && pe.Unavailable {
+					// Not a verdict on the profile: say it could not be
+					// checked, without failing the build on a network outage.
+					pr.Severity = lint.Warning
+					pr.Msg = fmt.Sprintf("%scould not be checked: %v", prefix(via, "base profile "+ref.Raw+" "), err)
+				}
+				return chain, append(problems, pr)
 			}
 		} else {
 			ns := cur.Profile.Namespace.V

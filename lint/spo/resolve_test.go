@@ -146,3 +146,22 @@ func TestResolveOCI(t *testing.T) {
 		t.Errorf("composed syscalls %s", got)
 	}
 }
+
+// TestResolveUnavailable: a registry that cannot be reached says nothing
+// about the profile — a warning; a tag the registry does not have is an
+// error.
+func TestResolveUnavailable(t *testing.T) {
+	reg := startRegistry(t)
+	ps := parse(t, "app.yaml", spoDoc("app", "", reg.ref("sp/nothing:v1"), "uname"))
+	r := &Resolver{Puller: newTestPuller(t)}
+	_, problems := r.Resolve(context.Background(), ps[0])
+	if len(problems) != 2 || problems[1].Rule != RuleBaseProfileNotFound || problems[1].Severity != lint.SeverityUnset ||
+		!strings.Contains(problems[1].Msg, "has no tag v1") {
+		t.Fatalf("missing tag: %+v", problems)
+	}
+	reg.srv.Close()
+	_, problems = (&Resolver{Puller: newTestPuller(t)}).Resolve(context.Background(), ps[0])
+	if len(problems) != 2 || problems[1].Severity != lint.Warning || !strings.Contains(problems[1].Msg, "could not be checked: registry "+reg.host+" unreachable") {
+		t.Fatalf("unreachable: %+v", problems)
+	}
+}
