@@ -10,8 +10,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/secprof/secprof/harness"
-	_ "github.com/secprof/secprof/harness/docker" // containers through testcontainers-go
-	_ "github.com/secprof/secprof/harness/local"  // the default backend
+	_ "github.com/secprof/secprof/harness/cluster" // an existing cluster through a kubeconfig
+	_ "github.com/secprof/secprof/harness/docker"  // containers through testcontainers-go
+	_ "github.com/secprof/secprof/harness/kind"    // a kind cluster made for the run
+	_ "github.com/secprof/secprof/harness/local"   // the default backend
 )
 
 type testFlags struct {

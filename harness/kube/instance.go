@@ -3,7 +3,6 @@ package kube
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -30,16 +29,18 @@ type instance struct {
 	pod  *corev1.Pod // as created (name, UID)
 	tr   Translator
 
+	raw      chan harness.Observation // from the watchers to pace
 	obs      chan harness.Observation
+	paced    chan struct{}   // closed when pace returned
 	ctx      context.Context // cancelled by Stop
 	cancel   context.CancelFunc
 	watchers sync.WaitGroup
 
-	mu       sync.Mutex
-	last     *corev1.Pod
-	events   []string
+	mu        sync.Mutex
+	last      *corev1.Pod
+	events    []string
 	eventSeen map[string]int32
-	forwards map[int]*forward
+	forwards  map[int]*forward
 
 	stopOnce sync.Once
 	stopErr  error
@@ -47,17 +48,56 @@ type instance struct {
 
 func newInstance(r *Runner, c *harness.Case, spec *corev1.Pod) *instance {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &instance{r: r, c: c, spec: spec, obs: make(chan harness.Observation, 64), ctx: ctx, cancel: cancel,
-		forwards: map[int]*forward{}, eventSeen: map[string]int32{}}
+	return &instance{r: r, c: c, spec: spec, raw: make(chan harness.Observation, 64), obs: make(chan harness.Observation, 64),
+		paced: make(chan struct{}), ctx: ctx, cancel: cancel, forwards: map[int]*forward{}, eventSeen: map[string]int32{}}
 }
 
 func (in *instance) Observations() <-chan harness.Observation { return in.obs }
 
-// send delivers an observation unless the instance is stopping.
+// send passes an observation on to pace, unless the instance is stopping.
 func (in *instance) send(o harness.Observation) {
 	select {
-	case in.obs <- o:
+	case in.raw <- o:
 	case <-in.ctx.Done():
+	}
+}
+
+// pace delivers the observations through a holder (see hold.go).
+func (in *instance) pace() {
+	defer close(in.paced)
+	defer close(in.obs)
+	h := holder{lag: in.r.cfg.ExitLag}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	deliver := func(os []harness.Observation) bool {
+		for _, o := range os {
+			select {
+			case in.obs <- o:
+			case <-in.ctx.Done():
+				return false
+			}
+		}
+		if at := h.deadline(); !at.IsZero() {
+			timer.Reset(time.Until(at))
+		} else {
+			timer.Stop()
+		}
+		return true
+	}
+	for {
+		select {
+		case o, ok := <-in.raw:
+			if !ok || !deliver(h.push(o)) {
+				return
+			}
+		case now := <-timer.C:
+			if !deliver(h.due(now)) {
+				return
+			}
+		case <-in.ctx.Done():
+			return
+		}
 	}
 }
 
@@ -76,8 +116,9 @@ func (in *instance) startWatching() {
 	}()
 	go func() {
 		in.watchers.Wait()
-		close(in.obs)
+		close(in.raw)
 	}()
+	go in.pace()
 }
 
 func (in *instance) watchPod() {
@@ -110,8 +151,8 @@ func (in *instance) watchPod() {
 		in.mu.Lock()
 		in.last = p
 		in.mu.Unlock()
-		if rec := in.r.cfg.Record; rec != nil {
-			rec(in.c.Name, p.DeepCopy())
+		if rec := in.r.cfg.Recorder; rec != nil {
+			rec.Record(in.c.Name, p)
 		}
 		for _, o := range in.tr.Pod(p) {
 			in.send(o)
@@ -185,6 +226,10 @@ func (in *instance) Stop(ctx context.Context) error {
 		}
 		in.cancel()
 		in.watchers.Wait()
+		<-in.paced
+		if rec := in.r.cfg.Recorder; rec != nil {
+			rec.Finish(in.c.Name)
+		}
 		in.stopErr = deletePod(ctx, in.r.cfg.Client, in.pod.Namespace, in.pod.Name)
 		in.r.forget(in)
 	})
@@ -263,13 +308,4 @@ func (in *instance) running() bool {
 		}
 	}
 	return false
-}
-
-// sortedEvents returns the kept event lines (tests).
-func (in *instance) sortedEvents() []string {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	out := append([]string(nil), in.events...)
-	sort.Strings(out)
-	return out
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -30,6 +31,9 @@ const (
 	LabelRun       = "secprof.dev/run"
 	LabelCase      = "secprof.dev/case"
 )
+
+// WorkloadCPURequest is the CPU a workload pod requests.
+const WorkloadCPURequest = "100m"
 
 // MaxPodManifest bounds a pod: manifest file.
 const MaxPodManifest = 1 << 20
@@ -88,6 +92,9 @@ func BuildPod(plan *harness.Plan, c *harness.Case, node string, o PodSpecOptions
 		p.Spec.NodeName = node
 		p.Spec.NodeSelector = nil
 		p.Spec.Affinity = nil
+		// Pinned to every node in turn: a control plane's taints must not
+		// keep (or evict) the case from it.
+		p.Spec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}}
 	}
 	if p.Spec.TerminationGracePeriodSeconds == nil {
 		// Nothing of a test workload needs a graceful stop.
@@ -157,6 +164,10 @@ func workloadPod(plan *harness.Plan, w *harness.Workload) (*corev1.Pod, error) {
 		}
 	}
 	ct.SecurityContext = sc
+	// A BestEffort pod gets the smallest CPU share there is: on a busy
+	// node a starved server may reach the syscall its profile denies only
+	// after it has passed as Running. A small request makes it Burstable.
+	ct.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(WorkloadCPURequest)}
 	restart := corev1.RestartPolicyAlways
 	switch w.RestartPolicy {
 	case "OnFailure":

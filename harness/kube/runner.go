@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -32,10 +33,23 @@ type Config struct {
 	ProbePath string
 	// Logf prints progress; never nil after NewRunner.
 	Logf func(format string, args ...any)
-	// Record, when set, receives every version of every pod watched, with
-	// the case's name: the classifier's testdata are recorded this way.
-	Record func(caseName string, p *corev1.Pod)
+	// ExitLag is how long a Running observation is held back (see pace):
+	// the time kubelet may take to report a container's exit. Zero means
+	// DefaultExitLag; negative means no hold.
+	ExitLag time.Duration
+	// Recorder, when set, records every version of every pod watched: the
+	// classifier's testdata are recorded this way.
+	Recorder *Recorder
 }
+
+// DefaultExitLag covers kubelet's relist period (1 s) plus the pod
+// update on a busy node; measured on two loaded cores, a container that
+// exited at once was still reported running more than 2 s later.
+const DefaultExitLag = 3 * time.Second
+
+// TestRecorder, when set (by tests that record the classifier's
+// testdata from real runs), records the pods of every runner made after.
+var TestRecorder atomic.Pointer[Recorder]
 
 // Runner starts cases as pods. It is safe for concurrent use.
 type Runner struct {
@@ -49,6 +63,15 @@ type Runner struct {
 func NewRunner(cfg Config) *Runner {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
+	}
+	switch {
+	case cfg.ExitLag == 0:
+		cfg.ExitLag = DefaultExitLag
+	case cfg.ExitLag < 0:
+		cfg.ExitLag = 0
+	}
+	if cfg.Recorder == nil {
+		cfg.Recorder = TestRecorder.Load()
 	}
 	if cfg.ProbePath == "" {
 		cfg.ProbePath = DefaultProbePath(cfg.Plan)
@@ -67,8 +90,9 @@ func DefaultProbePath(plan *harness.Plan) string {
 	return "/probe"
 }
 
-// Start creates the pod of case c (pinned to node unless node is "") and
-// starts watching it.
+// Start creates the pod of case c (pinned to node unless node is "", and
+// then tolerating the node's taints, as a DaemonSet's pods do) and starts
+// watching it.
 func (r *Runner) Start(ctx context.Context, c *harness.Case, node string) (harness.Instance, error) {
 	pod, err := BuildPod(r.cfg.Plan, c, node, r.cfg.Pods)
 	if err != nil {

@@ -1,0 +1,256 @@
+// Package cluster is the harness backend that runs each case as a pod on
+// an existing Kubernetes cluster, through a kubeconfig: in a namespace it
+// creates and deletes, with the plan's profiles installed on every node by
+// a short-lived DaemonSet (seccomp files under the kubelet's seccomp root,
+// AppArmor profiles loaded with the node's apparmor_parser). With
+// --all-nodes every case runs once on every node, pinned with nodeName,
+// because a profile missing on one node is exactly what breaks production.
+//
+// Importing the package registers the backend as "cluster".
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/secprof/secprof/harness"
+	"github.com/secprof/secprof/harness/kube"
+)
+
+// DefaultInstallerImage runs the profile installer: it needs a shell with
+// mkdir, cat, mv, rm, sleep and chroot.
+const DefaultInstallerImage = "busybox:1.37"
+
+// DefaultSeccompRoot is the kubelet's default seccomp root
+// (--root-dir/seccomp).
+const DefaultSeccompRoot = "/var/lib/kubelet/seccomp"
+
+// Options are the plan's test.cluster section; CLI flags override them.
+type Options struct {
+	// Kubeconfig is the kubeconfig file; default $KUBECONFIG or
+	// ~/.kube/config (or the in-cluster config).
+	Kubeconfig string `yaml:"kubeconfig"`
+	// Context is the kubeconfig context; default its current context.
+	Context string `yaml:"context"`
+	// Namespace is the namespace to run in: created and deleted when it
+	// does not exist, used (and left) when it does. Default
+	// secprof-<random>.
+	Namespace string `yaml:"namespace"`
+	// AllNodes runs every case once per Ready, uncordoned node (control
+	// planes too), pinned with nodeName.
+	AllNodes bool `yaml:"allNodes"`
+	// InstallerImage is the image of the profile installer DaemonSet.
+	InstallerImage string `yaml:"installerImage"`
+	// SeccompRoot is the kubelet's seccomp root on the nodes.
+	SeccompRoot string `yaml:"seccompRoot"`
+	// ExitLag is how long kubelet may take to report a container's exit
+	// on the cluster's nodes; Running verdicts wait stableFor plus this
+	// (default 3s).
+	ExitLag harness.Duration `yaml:"exitLag"`
+}
+
+func init() {
+	harness.Register(harness.BackendSpec{
+		Name:    "cluster",
+		Summary: "pods on an existing cluster through a kubeconfig (profiles installed on every node)",
+		New:     New,
+		Options: func() any { return &Options{} },
+		Flags: []harness.BackendFlag{
+			{Name: "kubeconfig", Key: "kubeconfig", Usage: "kubeconfig of the cluster (default $KUBECONFIG, ~/.kube/config)"},
+			{Name: "context", Key: "context", Usage: "kubeconfig context (default the current one)"},
+			{Name: "namespace", Key: "namespace", Usage: "namespace to run in (default secprof-<random>, created and deleted)"},
+			{Name: "all-nodes", Key: "allNodes", Bool: true, Usage: "run every case once on every Ready node (pinned with nodeName)"},
+		},
+	})
+}
+
+// Backend is the cluster backend.
+type Backend struct {
+	cfg  harness.BackendConfig
+	plan *harness.Plan
+	opts Options
+	logf func(string, ...any)
+
+	mu        sync.Mutex
+	client    kubernetes.Interface
+	runner    *kube.Runner
+	ns        kube.Namespace
+	runID     string
+	installed bool
+	origCases []*harness.Case
+	caseNode  map[*harness.Case]string
+}
+
+// New creates the backend (registered as "cluster").
+func New(cfg harness.BackendConfig) (harness.Backend, error) {
+	b := &Backend{cfg: cfg, plan: cfg.Plan, logf: cfg.Logf, caseNode: map[*harness.Case]string{}}
+	if b.logf == nil {
+		b.logf = func(string, ...any) {}
+	}
+	if o, ok := cfg.Options.(*Options); ok && o != nil {
+		b.opts = *o
+	}
+	if b.opts.InstallerImage == "" {
+		b.opts.InstallerImage = DefaultInstallerImage
+	}
+	if b.opts.SeccompRoot == "" {
+		b.opts.SeccompRoot = DefaultSeccompRoot
+	}
+	if !strings.HasPrefix(b.opts.SeccompRoot, "/") {
+		return nil, fmt.Errorf("cluster.seccompRoot must be an absolute path on the nodes, not %q", b.opts.SeccompRoot)
+	}
+	return b, nil
+}
+
+// Prepare connects, creates the namespace, installs the profiles on every
+// node and, with allNodes, turns every case into one case per node.
+func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
+	var env harness.Env
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if b.opts.Kubeconfig != "" {
+		rules.ExplicitPath = b.opts.Kubeconfig
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: b.opts.Context})
+	rc, err := cc.ClientConfig()
+	if err != nil {
+		return env, fmt.Errorf("kubeconfig: %w", err)
+	}
+	rc.QPS, rc.Burst = 50, 100
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return env, err
+	}
+	facts, err := kube.ClusterFacts(ctx, client)
+	if err != nil {
+		return env, err
+	}
+	targets := kube.ReadyNodes(facts.Nodes)
+	if len(targets) == 0 {
+		return env, errors.New("the cluster has no Ready node that is not cordoned")
+	}
+
+	runID := kube.RandomID(8)
+	name := b.opts.Namespace
+	if name == "" {
+		name = "secprof-" + runID
+	}
+	ns, err := kube.EnsureNamespace(ctx, client, name, runID, b.opts.Namespace != "")
+	b.mu.Lock()
+	b.client, b.ns, b.runID = client, ns, runID
+	b.mu.Unlock()
+	if err != nil {
+		return env, err
+	}
+
+	b.mu.Lock()
+	b.installed = true
+	b.mu.Unlock()
+	inst, err := install(ctx, client, b.plan, name, runID, b.opts.InstallerImage, b.opts.SeccompRoot, b.logf)
+	if err != nil {
+		return env, err
+	}
+
+	b.mu.Lock()
+	b.runner = kube.NewRunner(kube.Config{
+		Client: client, REST: rc, Plan: b.plan, Logf: b.logf, ExitLag: b.opts.ExitLag.D(),
+		Pods: kube.PodSpecOptions{Namespace: name, RunID: runID, LocalhostPrefix: inst.Dir, AppArmorAnnotations: !facts.AppArmorField()},
+	})
+	b.mu.Unlock()
+
+	env.Kubernetes = facts.Kubelet
+	env.Runtime = facts.Runtime()
+	env.AppArmor = len(inst.AppArmor) > 0
+	var without []string
+	for node, st := range inst.AppArmor {
+		if st != "enabled" {
+			env.AppArmor = false
+			without = append(without, node)
+		}
+	}
+	sort.Strings(without)
+	if len(without) > 0 {
+		env.Notes = append(env.Notes, "AppArmor is not enabled on node(s) "+strings.Join(without, ", ")+": kubelet rejects pods with AppArmor profiles there")
+	}
+	server := rc.Host
+	env.Notes = append(env.Notes, fmt.Sprintf("cluster %s, namespace %s, profiles under %s/%s on %d node(s)", server, name, b.opts.SeccompRoot, inst.Dir, len(inst.AppArmor)))
+
+	if b.opts.AllNodes {
+		b.expand(targets)
+		names := make([]string, len(targets))
+		for i, n := range targets {
+			names[i] = n.Name
+		}
+		env.Notes = append(env.Notes, "every case runs on each of the nodes "+strings.Join(names, ", "))
+	}
+	return env, nil
+}
+
+// expand replaces the plan's cases by one copy per node, named
+// "<case> @<node>", so that each node's result is reported on its own.
+// Close puts the plan's own cases back.
+func (b *Backend) expand(targets []corev1.Node) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.origCases = b.plan.Cases
+	var out []*harness.Case
+	for _, c := range b.plan.Cases {
+		for _, n := range targets {
+			cp := *c
+			cp.Name = c.Name + " @" + n.Name
+			out = append(out, &cp)
+			b.caseNode[&cp] = n.Name
+		}
+	}
+	b.plan.Cases = out
+}
+
+// Start runs case c as a pod (on its node with allNodes).
+func (b *Backend) Start(ctx context.Context, c *harness.Case) (harness.Instance, error) {
+	b.mu.Lock()
+	r, node := b.runner, b.caseNode[c]
+	b.mu.Unlock()
+	if r == nil {
+		return nil, errors.New("the cluster backend is not prepared")
+	}
+	return r.Start(ctx, c, node)
+}
+
+// Close deletes the pods, the installer (which removes the profiles from
+// the nodes) and the namespace, unless asked to keep them.
+func (b *Backend) Close(ctx context.Context) error {
+	b.mu.Lock()
+	r, client, ns, runID, installed := b.runner, b.client, b.ns, b.runID, b.installed
+	if b.origCases != nil {
+		b.plan.Cases, b.origCases = b.origCases, nil
+	}
+	b.mu.Unlock()
+	var errs []error
+	if r != nil {
+		errs = append(errs, r.StopAll(ctx))
+	}
+	if client == nil || ns.Name == "" {
+		return errors.Join(errs...)
+	}
+	if b.cfg.Keep {
+		b.logf("cluster: kept namespace %s and the profiles installed by its DaemonSet", ns.Name)
+		return errors.Join(errs...)
+	}
+	start := time.Now()
+	if installed {
+		errs = append(errs, uninstall(ctx, client, ns.Name, runID))
+	}
+	if ns.Created {
+		errs = append(errs, kube.DeleteNamespace(ctx, client, ns.Name, 2*time.Minute))
+	}
+	b.logf("cluster: cleaned up namespace %s in %s", ns.Name, time.Since(start).Round(time.Millisecond))
+	return errors.Join(errs...)
+}
