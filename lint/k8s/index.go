@@ -17,8 +17,12 @@ import (
 	"github.com/secprof/secprof/lint"
 )
 
-// maxProfileFiles bounds how many files of the AppArmor directory are read.
-const maxProfileFiles = 10000
+// Bounds on what is read of the AppArmor directory: a pull request must not
+// make the linter read gigabytes.
+const (
+	maxProfileFiles = 10000
+	maxProfileBytes = 256 << 20
+)
 
 // ProfileNamer lists the names of the AppArmor profiles a file defines
 // (what `localhost/NAME` must match), e.g. apparmor.ProfileNames.
@@ -137,7 +141,7 @@ func (idx *index) profileDir(ctx *lint.Context, dir string) (abs, shown, problem
 func (idx *index) readAppArmor(namer ProfileNamer) {
 	idx.apparmorNames = map[string][]string{}
 	idx.apparmorFiles = map[string][]string{}
-	n := 0
+	n, total := 0, 0
 	_ = filepath.WalkDir(idx.apparmorDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == idx.apparmorDir {
@@ -151,7 +155,7 @@ func (idx *index) readAppArmor(namer ProfileNamer) {
 			}
 			return nil
 		}
-		if n >= maxProfileFiles {
+		if n >= maxProfileFiles || total >= maxProfileBytes {
 			return filepath.SkipAll
 		}
 		rel, err := lint.Confine(idx.root, p)
@@ -163,6 +167,7 @@ func (idx *index) readAppArmor(namer ProfileNamer) {
 			return nil
 		}
 		n++
+		total += len(b)
 		names, err := namer(b)
 		if err != nil && len(names) == 0 {
 			return nil

@@ -12,8 +12,11 @@ import (
 	"github.com/secprof/secprof/lint"
 )
 
-// maxCollected bounds how many files CollectProfiles reads.
-const maxCollected = 10000
+// Bounds on what CollectProfiles reads.
+const (
+	maxCollected      = 10000
+	maxCollectedBytes = 256 << 20
+)
 
 // CollectProfiles returns the SeccompProfile files under dirs (recursively,
 // hidden directories skipped), as files of the workspace root: paths are
@@ -21,6 +24,7 @@ const maxCollected = 10000
 func CollectProfiles(root string, dirs []string) ([]*lint.File, error) {
 	var out []*lint.File
 	seen := map[string]bool{}
+	total := 0
 	for _, dir := range dirs {
 		if _, err := lint.Confine(root, dir); err != nil {
 			return nil, fmt.Errorf("%s: %v", dir, err)
@@ -38,7 +42,7 @@ func CollectProfiles(root string, dirs []string) ([]*lint.File, error) {
 				}
 				return nil
 			}
-			if len(out) >= maxCollected {
+			if len(out) >= maxCollected || total >= maxCollectedBytes {
 				return filepath.SkipAll
 			}
 			rel, err := lint.Confine(root, p)
@@ -50,6 +54,7 @@ func CollectProfiles(root string, dirs []string) ([]*lint.File, error) {
 			if err != nil || lint.IsBinary(b) {
 				return nil
 			}
+			total += len(b)
 			f := &lint.File{Path: rel, Abs: p, Content: b}
 			if IsSeccompProfileObject(f) {
 				out = append(out, f)
