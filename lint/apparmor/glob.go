@@ -83,7 +83,7 @@ func globToRegexp(pat string) (string, error) {
 			i = j
 		case '{':
 			depth++
-			if depth > maxNesting {
+			if depth > maxAltNesting {
 				return "", errors.New("alternations nested too deep")
 			}
 			b.WriteString(`(?:`)
@@ -153,7 +153,7 @@ func globError(pat string) error {
 			i++
 		case '{':
 			depth++
-			if depth > maxNesting {
+			if depth > maxAltNesting {
 				return errors.New("alternations nested too deep")
 			}
 		case '}':
@@ -190,6 +190,9 @@ func globError(pat string) error {
 // maxAlternatives bounds how many plain patterns one pattern expands to
 // before patternRegexp falls back to regexp alternation.
 const maxAlternatives = 256
+
+// maxAltNesting bounds {} nesting in a pattern.
+const maxAltNesting = 64
 
 // patternRegexp translates a pattern after expanding its alternations, so
 // that the doubled slashes variables leave (@{HOME}/ with HOME=/home/*/)

@@ -309,6 +309,10 @@ func (lx *lexer) scan(m lexMode) token {
 		i := lx.off
 		for i < len(lx.src) {
 			d := lx.src[i]
+			if d == '\\' && i+1 < len(lx.src) && lx.src[i+1] != '\n' && lx.src[i+1] != 0 {
+				i += 2 // \" \( \) \, and \<blank> are part of the value
+				continue
+			}
 			if isSpace(d) || d == ',' || d == '(' || d == ')' || d == '"' || d == 0 {
 				break
 			}
@@ -378,7 +382,7 @@ func (lx *lexer) scan(m lexMode) token {
 		i := lx.off
 		for i < len(lx.src) {
 			d := lx.src[i]
-			if !isIDChar(d) || d == '=' || d == '(' || d == ')' || d == '{' || d == '}' || d == '#' {
+			if !isIDChar(d) || d == '=' || d == '(' || d == ')' || d == '{' || d == '}' || d == '#' || d == '<' || d == '>' {
 				break
 			}
 			if (d == '+' || d == '?' || d == ':') && lx.at(i+1) == '=' {

@@ -7,7 +7,7 @@ import (
 
 // Bounds that keep hostile input from exhausting the stack or memory.
 const (
-	maxNesting = 64   // profiles, blocks and conditionals inside each other
+	maxNesting = 1000 // profiles, blocks and conditionals inside each other (bison allows 10000)
 	maxErrors  = 50   // syntax errors kept per file
 	maxListLen = 4096 // items of one (...) list
 )
@@ -344,7 +344,7 @@ func (p *parser) profile(kw string) Stmt {
 		p.errTok(nameTok, "profile names must begin with '/', a namespace or the keyword 'profile' or 'hat'")
 	}
 	// attachment
-	if t := p.lx.peek(mNormal); t.kind == tWord && !p.keyAssignAhead() {
+	if t := p.lx.peek(mNormal); t.kind == tWord && t.text != "+" && !p.keyAssignAhead() {
 		p.lx.next(mNormal)
 		w := p.lx.word(t)
 		prof.Attachment = &w
@@ -384,6 +384,7 @@ func (p *parser) profile(kw string) Stmt {
 			p.warnf(f.Span, "unknown profile flag %q", f.Text)
 		}
 	}
+	p.checkFlagConflicts(prof.Flags)
 	if _, ok := p.take(mNormal, tLBrace, "'{'"); !ok {
 		return nil
 	}
@@ -407,6 +408,38 @@ func (p *parser) body() []Stmt {
 		p.lx.next(mNormal)
 	}
 	return body
+}
+
+// flagGroups are profile flags of which at most one may be given.
+var flagGroups = [][]string{
+	{"enforce", "complain", "kill", "unconfined", "prompt", "default_allow"},
+	{"mediate_deleted", "delegate_deleted"},
+	{"attach_disconnected", "no_attach_disconnected"},
+	{"chroot_relative", "namespace_relative"},
+	{"chroot_attach", "chroot_no_attach"},
+}
+
+func (p *parser) checkFlagConflicts(flags []Word) {
+	for _, g := range flagGroups {
+		var first *Word
+		for i := range flags {
+			f := &flags[i]
+			in := false
+			for _, x := range g {
+				in = in || f.Text == x
+			}
+			if !in {
+				continue
+			}
+			if first != nil && first.Text != f.Text {
+				p.errorf(f.Span, "profile flag %s conflicts with %s", f.Text, first.Text)
+				return
+			}
+			if first == nil {
+				first = f
+			}
+		}
+	}
 }
 
 func knownFlag(f string) bool {
@@ -735,6 +768,28 @@ func isInteger(s string) bool {
 func (p *parser) rule() Stmt {
 	start := p.lx.peek(mNormal).start
 	pre := p.prefix()
+	st := p.ruleBody(pre, start)
+	if pre.Owner != "" && st != nil {
+		// owner/other qualify file access only
+		var kind string
+		switch r := st.(type) {
+		case *CapabilityRule:
+			kind = "capability"
+		case *ClassRule:
+			kind = r.Class
+		case *ChangeProfileRule:
+			kind = "change_profile"
+		case *AllRule:
+			kind = "all"
+		}
+		if kind != "" {
+			p.errorf(SpanOf(st), "%s prefix not allowed on %s rules", pre.Owner, kind)
+		}
+	}
+	return st
+}
+
+func (p *parser) ruleBody(pre Prefix, start int) Stmt {
 	hasPrefix := p.lx.peek(mNormal).start != start
 	t := p.lx.peek(mNormal)
 	switch t.kind {
