@@ -1,7 +1,6 @@
 package spo
 
 import (
-	"encoding/json"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -22,11 +21,11 @@ func FuzzManifest(f *testing.F) {
 				_, _ = p.selectManifest(raw)
 				continue
 			}
-			var m ocispec.Manifest
-			if json.Unmarshal(raw, &m) != nil {
+			m, err := parseManifest(raw)
+			if err != nil {
 				continue
 			}
-			l, _, err := selectLayer(&m, pl)
+			l, _, err := selectLayer(m, pl)
 			if err == nil && l == nil {
 				t.Fatal("no layer and no error")
 			}

@@ -194,11 +194,11 @@ func (p *Puller) pull(ctx context.Context, ref BaseRef) (*Artifact, error) {
 			return nil, fmt.Errorf("fetching manifest %s: %w", m.Digest, err)
 		}
 	}
-	var man ocispec.Manifest
-	if err := json.Unmarshal(raw, &man); err != nil {
-		return nil, fmt.Errorf("manifest %s is not valid JSON: %v", manifest.Digest, err)
+	man, err := parseManifest(raw)
+	if err != nil {
+		return nil, fmt.Errorf("manifest %s: %v", manifest.Digest, err)
 	}
-	layer, runtimeFormat, err := selectLayer(&man, p.platform())
+	layer, runtimeFormat, err := selectLayer(man, p.platform())
 	if err != nil {
 		return nil, err
 	}
@@ -404,6 +404,24 @@ func (p *Puller) selectManifest(raw []byte) (ocispec.Descriptor, error) {
 		return idx.Manifests[0], nil
 	}
 	return ocispec.Descriptor{}, fmt.Errorf("the image index has no manifest for %s", platformString(want))
+}
+
+// parseManifest reads an image manifest. The OCI 1.1 release candidates'
+// artifact manifest (application/vnd.oci.artifact.manifest.v1+json), which
+// early oras releases wrote, lists its files as "blobs": they are taken as
+// the layers.
+func parseManifest(raw []byte) (*ocispec.Manifest, error) {
+	var m struct {
+		ocispec.Manifest
+		Blobs []ocispec.Descriptor `json:"blobs"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("not valid JSON: %v", err)
+	}
+	if len(m.Layers) == 0 && len(m.Blobs) > 0 {
+		m.Layers = m.Blobs
+	}
+	return &m.Manifest, nil
 }
 
 // selectLayer returns the profile layer of a manifest (see the layout

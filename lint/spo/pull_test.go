@@ -198,3 +198,15 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestParseManifestArtifactBlobs(t *testing.T) {
+	raw := `{"mediaType":"application/vnd.oci.artifact.manifest.v1+json","artifactType":"application/vnd.unknown.artifact.v1","blobs":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae","size":3,"annotations":{"org.opencontainers.image.title":"profile.yaml"}}]}`
+	m, err := parseManifest([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := selectLayer(m, &ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	if err != nil || l.Annotations[ocispec.AnnotationTitle] != "profile.yaml" {
+		t.Fatalf("%v %+v", err, l)
+	}
+}
