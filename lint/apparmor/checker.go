@@ -41,7 +41,7 @@ func (c *checker) Check(ctx *lint.Context, f *lint.File) []lint.Finding {
 	if isSPO(f) {
 		return c.checkSPO(ctx, f)
 	}
-	return c.checkPolicy(ctx, f, f.Content, identityMap{f}, "")
+	return c.checkPolicy(ctx, f, f.Content, identityMap{}, "")
 }
 
 // posMap turns positions in the policy text into positions in the linted
@@ -51,7 +51,7 @@ type posMap interface {
 	span(Span) lint.Span
 }
 
-type identityMap struct{ f *lint.File }
+type identityMap struct{}
 
 func (identityMap) span(s Span) lint.Span {
 	return lint.Span{Start: lint.Pos{Line: s.Start.Line, Col: s.Start.Col}, End: lint.Pos{Line: s.End.Line, Col: s.End.Col}}

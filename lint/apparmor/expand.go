@@ -2,7 +2,6 @@ package apparmor
 
 import (
 	"errors"
-	"sort"
 	"strings"
 )
 
@@ -37,16 +36,6 @@ func newVars() *vars {
 func (v *vars) defined(name string) bool {
 	_, ok := v.vals[name]
 	return ok || builtinVars[name]
-}
-
-// names returns the defined variable names, sorted.
-func (v *vars) names() []string {
-	out := make([]string, 0, len(v.vals))
-	for n := range v.vals {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // refs returns the variable names referenced as @{NAME} in s.

@@ -312,10 +312,7 @@ func splitTopLevel(s string) []string {
 // samplePath returns one concrete path a pattern matches: the first
 // alternative, wildcards replaced by a placeholder segment.
 func samplePath(pat string) string {
-	alts, ok := expandAlternations(pat, 1)
-	if ok && len(alts) > 0 {
-		pat = alts[0]
-	} else if alts, ok := expandAlternations(pat, maxAlternatives); ok && len(alts) > 0 {
+	if alts, ok := expandAlternations(pat, maxAlternatives); ok && len(alts) > 0 {
 		pat = alts[0]
 	}
 	var b strings.Builder

@@ -120,8 +120,8 @@ func (prof *Profile) readableAfterDeny(p FilePerms, path, owner string) bool {
 	return p.Read && !prof.deniedFile(path, owner).Read
 }
 
-// capsAllowed returns what the profile's capability rules allow: all of
-// them (bare `capability,` or `all,`) or a set; minus the denied ones.
+// capsDenied returns what the profile's deny capability rules remove: all
+// capabilities (bare `deny capability,`) or a set of names.
 func (prof *Profile) capsDenied() (all bool, names map[string]bool) {
 	if prof.capsMemo != nil {
 		return prof.capsAllDenied, prof.capsMemo
@@ -166,17 +166,4 @@ func (prof *Profile) classDenied(class string, match func(*ClassRule) bool) bool
 		}
 	}
 	return false
-}
-
-// allows reports whether prof has an own or included allow entry for
-// which pred holds.
-func (prof *Profile) allowEntries() []*Entry {
-	var out []*Entry
-	for i := range prof.Entries {
-		e := &prof.Entries[i]
-		if !e.Prefix.Deny() {
-			out = append(out, e)
-		}
-	}
-	return out
 }
