@@ -58,6 +58,12 @@ func run(args []string) int {
 	// what they started; a second one kills the process.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal, restore the default handling so that a
+		// second one kills the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	rootCmd.SetArgs(args)
 	err := rootCmd.ExecuteContext(ctx)
 	if err == nil {
