@@ -209,32 +209,36 @@ func TestKindSeedScenario(t *testing.T) {
 		t.Errorf("cluster %s left behind after the run", name)
 	}
 	if os.Getenv("SECPROF_RECORD_TESTDATA") == "1" {
-		writeRecordings(t, rec, res)
+		writeRecordings(t, rec, res, plan)
 	}
 }
 
 // writeRecordings stores the pods the run watched as the classifier's
 // testdata (harness/kube/testdata/pods), when asked to.
-func writeRecordings(t *testing.T, rec *kube.Recorder, res *harness.Result) {
+func writeRecordings(t *testing.T, rec *kube.Recorder, res *harness.Result, plan *harness.Plan) {
 	t.Helper()
 	dir := filepath.Join(repoRoot(t), "harness", "kube", "testdata", "pods")
 	for name, r := range rec.Recordings() {
 		c := byName(res)[name]
-		if c.Verdict == nil {
+		switch {
+		case c.Verdict != nil:
+			r.Expect = kube.RecordedExpect{Outcome: c.Verdict.Outcome, ReasonContains: firstWords(c.Verdict.Reason)}
+		case c.Status == harness.Errored && strings.HasPrefix(c.Error, "infrastructure: "):
+			r.Expect = kube.RecordedExpect{InfraError: firstWords(strings.TrimPrefix(c.Error, "infrastructure: "))}
+		default:
 			continue
 		}
 		r.Source = fmt.Sprintf("recorded from a real run of the repository's plan on kind (node image %s, %s, kubelet %s) on %s",
 			os.Getenv(kind.EnvNodeImage), res.Env.Runtime, res.Env.Kubernetes, time.Now().UTC().Format("2006-01-02"))
 		r.Kubelet = res.Env.Kubernetes
 		r.RestartPolicy = "Always"
-		for _, pc := range repoPlanCases(t) {
+		for _, pc := range plan.Cases {
 			if pc.Name == name && pc.Workload != nil {
 				r.RestartPolicy = pc.Workload.RestartPolicy
 			}
 		}
-		r.StableForMs = 2000
+		r.StableForMs = plan.StableFor.D().Milliseconds()
 		r.ExitLagMs = kube.DefaultExitLag.Milliseconds()
-		r.Expect = kube.RecordedExpect{Outcome: c.Verdict.Outcome, ReasonContains: firstWords(c.Verdict.Reason)}
 		file := filepath.Join(dir, "v1.34-"+kube.Slug(name, 60)+".json")
 		if err := kube.WriteRecording(file, r); err != nil {
 			t.Fatal(err)
@@ -242,8 +246,6 @@ func writeRecordings(t *testing.T, rec *kube.Recorder, res *harness.Result) {
 		t.Logf("recorded %s", file)
 	}
 }
-
-func repoPlanCases(t *testing.T) []*harness.Case { return repoPlan(t).Cases }
 
 // firstWords is the start of a verdict reason, without what changes from
 // run to run (container IDs, times).
@@ -293,14 +295,42 @@ cases:
     workload: {image: secprof/probe:dev, args: [-sleep]}
     seccomp: Unconfined
     expect: {outcome: Running, seccompMode: disabled}
+  # Infrastructure failures are errors, never verdicts.
+  - name: an image no node has and no registry serves
+    workload: {image: secprof/does-not-exist:dev, command: [/nothing]}
+    expect: {outcome: Running}
+  - name: a pod no node can take
+    pod: harness/kind/testdata/unschedulable-pod.yaml
+    expect: {outcome: Running}
 `, name, img))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	rec := kube.NewRecorder()
+	kube.TestRecorder.Store(rec)
 	res, err := harness.Run(ctx, plan, harness.Options{Backend: "kind", Log: &logWriter{t: t}})
+	kube.TestRecorder.Store(nil)
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	reportFailures(t, res)
+	infra := map[string]string{
+		"an image no node has and no registry serves": "ErrImagePull",
+		"a pod no node can take":                      "cannot be scheduled",
+	}
+	var good []harness.CaseResult
+	for _, c := range res.Cases {
+		want, ok := infra[c.Name]
+		if !ok {
+			good = append(good, c)
+			continue
+		}
+		if c.Status != harness.Errored || !strings.Contains(c.Error, want) {
+			t.Errorf("case %q: want an infrastructure error about %s, got %s %v %s", c.Name, want, c.Status, c.Verdict, c.Error)
+		}
+	}
+	reportFailures(t, &harness.Result{Cases: good})
+	if os.Getenv("SECPROF_RECORD_TESTDATA") == "1" {
+		writeRecordings(t, rec, res, plan)
+	}
 	if !contains(clusterNames(t), name) {
 		t.Fatalf("cluster %s was not kept", name)
 	}
@@ -402,8 +432,9 @@ func TestKindInterrupt(t *testing.T) {
 
 	// Interrupt once the cases run on the cluster.
 	started := make(chan struct{})
-	var logTail []string
+	var logTail, afterSignal []string
 	var logMu sync.Mutex
+	var sent time.Time
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		once := sync.Once{}
@@ -413,6 +444,9 @@ func TestKindInterrupt(t *testing.T) {
 			logTail = append(logTail, l)
 			if len(logTail) > 200 {
 				logTail = logTail[1:]
+			}
+			if !sent.IsZero() {
+				afterSignal = append(afterSignal, fmt.Sprintf("+%.1fs %s", time.Since(sent).Seconds(), l))
 			}
 			logMu.Unlock()
 			if strings.Contains(l, ": starting") {
@@ -430,7 +464,9 @@ func TestKindInterrupt(t *testing.T) {
 		t.Fatalf("cluster %s has no containers while its cases run", name)
 	}
 	time.Sleep(time.Second) // the pods are being created
-	sent := time.Now()
+	logMu.Lock()
+	sent = time.Now()
+	logMu.Unlock()
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +477,9 @@ func TestKindInterrupt(t *testing.T) {
 	case <-time.After(3 * time.Minute):
 		t.Fatalf("secprof did not exit within 3 minutes of SIGINT")
 	}
-	t.Logf("secprof exited %.1fs after SIGINT: %v", time.Since(sent).Seconds(), err)
+	logMu.Lock()
+	t.Logf("secprof exited %.1fs after SIGINT: %v; its log since:\n%s", time.Since(sent).Seconds(), err, strings.Join(afterSignal, "\n"))
+	logMu.Unlock()
 	if left := clusterContainers(t, name); len(left) > 0 {
 		t.Errorf("containers of cluster %s left after SIGINT: %v", name, left)
 	}
