@@ -287,7 +287,11 @@ func actionTests(cmd *cobra.Command, gh *githubactions.Action, in *ghaction.Inpu
 	if backend == "cluster" {
 		// The cluster backend reads a kubeconfig the workflow provides;
 		// its credentials must never reach the log.
-		for _, s := range ghaction.ReadKubeconfigSecrets(ghaction.KubeconfigFiles(gh.Getenv)) {
+		files := ghaction.KubeconfigFiles(gh.Getenv)
+		if kc := planKubeconfig(plan); kc != "" {
+			files = append(files, kc)
+		}
+		for _, s := range ghaction.ReadKubeconfigSecrets(files) {
 			gh.AddMask(s)
 		}
 	}
@@ -395,4 +399,23 @@ func mustAbs(p string) string {
 		return p
 	}
 	return ws
+}
+
+// planKubeconfig is test.cluster.kubeconfig of the plan, resolved against
+// the plan's directory, or "".
+func planKubeconfig(plan *harness.Plan) string {
+	n := plan.BackendOptions["cluster"]
+	if n == nil {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "kubeconfig" && n.Content[i+1].Value != "" {
+			p := n.Content[i+1].Value
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(plan.Dir, p)
+			}
+			return p
+		}
+	}
+	return ""
 }
