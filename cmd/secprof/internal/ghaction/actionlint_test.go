@@ -39,6 +39,64 @@ func TestWorkflowsActionlint(t *testing.T) {
 	}
 }
 
+// TestDocWorkflowsActionlint checks the copy-paste workflows of
+// docs/github-action.md: each ```yaml block that is a workflow goes into a
+// scratch repository next to this action.yml, with `uses:
+// secprof/secprof@<commit-sha>` pointed at it (`uses: ./`), so actionlint
+// also checks the inputs and outputs the examples use.
+func TestDocWorkflowsActionlint(t *testing.T) {
+	root := repoRoot(t)
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "github-action.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildActionlint(t)
+	dir := t.TempDir()
+	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	action, err := os.ReadFile(filepath.Join(root, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "action.yml"), action, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wf := filepath.Join(dir, ".github", "workflows")
+	if err := os.MkdirAll(wf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	blocks := strings.Split(string(doc), "```yaml\n")
+	for i, b := range blocks[1:] {
+		body, _, ok := strings.Cut(b, "\n```")
+		if !ok {
+			t.Fatalf("unterminated yaml block %d", i+1)
+		}
+		body = strings.ReplaceAll(body, "secprof/secprof@<commit-sha>", "./")
+		if !strings.Contains(body, "jobs:") {
+			continue
+		}
+		if !strings.HasPrefix(body, "name:") && !strings.HasPrefix(body, "on:") {
+			// a fragment: give it the rest of a workflow
+			body = "name: doc-example\non: [push, pull_request]\n" + body
+		}
+		name := filepath.Join(".github", "workflows", "example"+string(rune('a'+i))+".yml")
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, name)
+	}
+	if len(files) < 4 {
+		t.Fatalf("found %d example workflows, want the 4 of the guide", len(files))
+	}
+	cmd := exec.Command(bin, append([]string{"-shellcheck=", "-pyflakes=", "-no-color"}, files...)...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("actionlint on the examples of docs/github-action.md: %v\n%s", err, out)
+	}
+}
+
 // buildActionlint builds the pinned actionlint from the module cache
 // (downloading it first if needed) without touching this module's go.mod.
 func buildActionlint(t *testing.T) string {
