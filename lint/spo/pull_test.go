@@ -3,6 +3,7 @@ package spo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -208,5 +209,27 @@ func TestParseManifestArtifactBlobs(t *testing.T) {
 	l, _, err := selectLayer(m, &ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	if err != nil || l.Annotations[ocispec.AnnotationTitle] != "profile.yaml" {
 		t.Fatalf("%v %+v", err, l)
+	}
+}
+
+func TestPullConcurrent(t *testing.T) {
+	reg := startRegistry(t)
+	d := reg.push("sp/runc", "v1", []layerFile{{name: "profile.yaml", content: runcBase}}, "")
+	p := newTestPuller(t)
+	ref := mustRef(t, reg.ref("sp/runc:v1"))
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			art, err := p.Pull(context.Background(), ref)
+			if err == nil && art.Digest != d.String() {
+				err = errors.New("wrong digest " + art.Digest)
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
