@@ -5,6 +5,7 @@ import (
 	"github.com/secprof/secprof/lint/apparmor"
 	"github.com/secprof/secprof/lint/k8s"
 	"github.com/secprof/secprof/lint/seccomp"
+	"github.com/secprof/secprof/lint/spo"
 )
 
 // checkers lists every linter secprof runs, in the order they are asked
@@ -14,5 +15,6 @@ func checkers() []lint.Checker {
 		seccomp.New(),
 		apparmor.New(),
 		k8s.New(),
+		spo.New(),
 	}
 }

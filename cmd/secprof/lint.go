@@ -10,6 +10,7 @@ import (
 
 	"github.com/secprof/secprof/config"
 	"github.com/secprof/secprof/lint"
+	"github.com/secprof/secprof/lint/apparmor"
 	"github.com/secprof/secprof/lint/report"
 )
 
@@ -95,7 +96,18 @@ func runLint(cmd *cobra.Command, fl *lintFlags, args []string) (*lint.Result, *c
 	if fl.apparmorParser != "" {
 		cfg.Lint.AppArmor.Parser = fl.apparmorParser
 	}
-	cfg.Lint.AppArmor.Includes = append(cfg.Lint.AppArmor.Includes, fl.includes...)
+	for _, dir := range fl.includes {
+		// -I is relative to the working directory; config paths are
+		// resolved against the config file, so make it absolute.
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, nil, usageError(err)
+		}
+		cfg.Lint.AppArmor.Includes = append(cfg.Lint.AppArmor.Includes, abs)
+	}
+	if _, err := apparmor.ParserPath(cfg.Lint.AppArmor.Parser); err != nil {
+		return nil, nil, usageError(fmt.Errorf("--apparmor-parser: %v", err))
+	}
 	cfg.Lint.Disable = append(cfg.Lint.Disable, fl.disable...)
 	if fl.failOn == "" {
 		fl.failOn = cfg.Lint.FailOn
