@@ -79,6 +79,11 @@ const (
 // pingTimeout bounds the first contact with the engine.
 const pingTimeout = 15 * time.Second
 
+// createTimeout bounds creating a container or network. Creation is not
+// cancelled with the run (Ctrl-C): it finishes, so that what it made is
+// known and removed.
+const createTimeout = 2 * time.Minute
+
 // Backend is the docker backend.
 type Backend struct {
 	cfg   harness.BackendConfig
@@ -193,12 +198,20 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 		b.reapStale(ctx)
 	}
 
-	nw, err := tcnetwork.New(ctx, tcnetwork.WithLabels(b.labels()))
+	// Not cancelled half-way: an interrupted request may still create the
+	// network after we stopped listening, with no one left to remove it.
+	nctx, ncancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	nw, err := tcnetwork.New(nctx, tcnetwork.WithLabels(b.labels()))
+	ncancel()
+	if nw != nil {
+		b.network = nw
+	}
 	if err != nil {
-		b.sweep(context.WithoutCancel(ctx))
 		return env, fmt.Errorf("creating the run's network: %w", err)
 	}
-	b.network = nw
+	if ctx.Err() != nil {
+		return env, context.Cause(ctx)
+	}
 	b.logf("docker: engine %s at %s, run %s, network %s", info.ServerVersion, b.host, b.runID, nw.Name)
 
 	if b.apparmor && b.plan.Profiles.AppArmor != "" {
@@ -296,17 +309,24 @@ func (b *Backend) sweep(ctx context.Context) error {
 func (b *Backend) reapStale(ctx context.Context) {
 	host, _ := os.Hostname()
 	f := filters.NewArgs(filters.Arg("label", LabelBackend+"=docker"), filters.Arg("label", LabelHost+"="+host))
-	cs, err := b.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-	if err != nil {
-		return
+	var labels []map[string]string
+	if cs, err := b.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f}); err == nil {
+		for _, c := range cs {
+			labels = append(labels, c.Labels)
+		}
+	}
+	if ns, err := b.cli.NetworkList(ctx, network.ListOptions{Filters: f}); err == nil {
+		for _, n := range ns {
+			labels = append(labels, n.Labels)
+		}
 	}
 	dead := map[string]bool{}
-	for _, c := range cs {
-		pid, err := strconv.Atoi(c.Labels[LabelPID])
+	for _, l := range labels {
+		pid, err := strconv.Atoi(l[LabelPID])
 		if err != nil || pid <= 0 || processAlive(pid) {
 			continue
 		}
-		dead[c.Labels[LabelRun]] = true
+		dead[l[LabelRun]] = true
 	}
 	for run := range dead {
 		if run == "" {

@@ -70,12 +70,9 @@ func (b *Backend) Start(ctx context.Context, c *harness.Case) (harness.Instance,
 	// Events are read from a moment before the container exists (on the
 	// engine's clock), so none is missed while the subscription starts.
 	since := time.Now().Add(b.clockSkew - time.Second)
-	ctr, err := testcontainers.Run(ctx, s.image, b.containerOptions(c, s)...)
+	ctr, err := b.create(ctx, s.image, b.containerOptions(c, s))
 	if err != nil {
-		if ctr != nil && ctr.GetContainerID() != "" {
-			b.terminate(context.WithoutCancel(ctx), ctr)
-		}
-		return nil, fmt.Errorf("creating the container: %w", err)
+		return nil, err
 	}
 	in.ctr = ctr
 	in.obs <- harness.Created()
@@ -99,6 +96,25 @@ func (b *Backend) Start(ctx context.Context, c *harness.Case) (harness.Instance,
 	}
 	go in.watch(evs, errs)
 	return in, nil
+}
+
+// create creates a container (not started). The engine request is not
+// cancelled half-way, so the container is always known and removed; a
+// cancelled ctx removes it right after.
+func (b *Backend) create(ctx context.Context, image string, opts []testcontainers.ContainerCustomizer) (*testcontainers.DockerContainer, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	defer cancel()
+	ctr, err := testcontainers.Run(cctx, image, opts...)
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	if err != nil {
+		if ctr != nil && ctr.GetContainerID() != "" {
+			b.terminate(cctx, ctr)
+		}
+		return nil, fmt.Errorf("creating the container: %w", err)
+	}
+	return ctr, nil
 }
 
 // containerOptions are the testcontainers-go options of a case's container.
@@ -185,6 +201,10 @@ func (in *instance) watch(evs <-chan events.Message, errs <-chan error) {
 			if !w.event(m) {
 				return
 			}
+		case <-w.guard:
+			if !w.confirm() {
+				return
+			}
 		}
 	}
 }
@@ -194,6 +214,11 @@ type watcher struct {
 	in     *instance
 	starts int
 	oom    bool
+	// pending is when the current start was seen, until confirm has
+	// checked that the process outlived stableFor (zero: nothing pending).
+	pending time.Time
+	// guard fires stableFor after a start (see confirm).
+	guard <-chan time.Time
 	// finished is the last exit seen by poll (its FinishedAt).
 	finished string
 }
@@ -222,6 +247,12 @@ func (w *watcher) event(m events.Message) bool {
 	return true
 }
 
+// started handles a start of the container. Started is not sent at once:
+// dockerd reports an exit only once it has processed it, which on a loaded
+// machine takes seconds, so a workload that exits at once could be called
+// Running before its die event arrives. confirm sends Started stableFor
+// later, dated back to the start, once the kernel shows the process still
+// there; a die before that sends it together with the exit.
 func (w *watcher) started() bool {
 	if w.starts > 0 {
 		// The restart policy restarted it: a crash loop is one case
@@ -231,11 +262,74 @@ func (w *watcher) started() bool {
 		}
 	}
 	w.starts++
+	stable := w.in.stableFor()
+	if stable <= 0 {
+		return w.send(harness.Started())
+	}
+	w.pending = time.Now()
+	w.guard = time.After(stable)
+	return true
+}
+
+// confirm runs stableFor after a start: when the container's cgroup still
+// holds a process it sends Started dated at the start, and the runner
+// calls the workload Running at once, its claim checked. Otherwise the die
+// event is on its way.
+func (w *watcher) confirm() bool {
+	w.guard = nil
+	if w.pending.IsZero() {
+		return true
+	}
+	if !w.alive() {
+		w.in.b.logf("%s: the process has exited; waiting for the engine to report it", w.in.c.Name)
+		return true
+	}
+	o := harness.Started()
+	o.Time, w.pending = w.pending, time.Time{}
+	return w.send(o)
+}
+
+// flush sends a Started still pending (the process died before confirm).
+func (w *watcher) flush() bool {
+	if w.pending.IsZero() {
+		return true
+	}
+	w.pending, w.guard = time.Time{}, nil
 	return w.send(harness.Started())
+}
+
+// stableFor is how long the runner waits before calling the case Running.
+func (in *instance) stableFor() time.Duration {
+	if d := in.c.StableFor.D(); d > 0 {
+		return d
+	}
+	return in.b.plan.StableFor.D()
+}
+
+// alive asks the engine which processes the container's cgroup holds
+// (docker top: containerd reads the cgroup, the kernel's truth, where
+// dockerd's own state lags). Only a definite answer counts as dead; an
+// error that says nothing is taken as alive.
+func (w *watcher) alive() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	top, err := w.in.b.cli.ContainerTop(ctx, w.in.ctr.GetContainerID(), nil)
+	if err != nil {
+		msg := err.Error()
+		if isNotFound(err) || strings.Contains(msg, "is not running") || strings.Contains(msg, "is restarting") {
+			return false
+		}
+		w.in.b.logf("%s: docker top: %v", w.in.c.Name, err)
+		return true
+	}
+	return len(top.Processes) > 0
 }
 
 func (w *watcher) died(code int, oom bool) bool {
 	w.oom = false
+	if !w.flush() {
+		return false
+	}
 	// Sent at once: the runner's stable-for timer runs since Started, so
 	// nothing slow (such as reading the logs) may come in between. The
 	// output is kept at Stop and shown with a failed case.
@@ -258,6 +352,9 @@ const pollInterval = 200 * time.Millisecond
 // poll watches by inspecting the container, for engines whose event
 // stream fails.
 func (w *watcher) poll() {
+	if !w.flush() {
+		return
+	}
 	t := time.NewTicker(pollInterval)
 	defer t.Stop()
 	restarts := 0

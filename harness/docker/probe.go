@@ -151,13 +151,11 @@ func (in *instance) baseline(ctx context.Context, argv []string, src string) (*p
 	if src != "" {
 		opts = append(opts, testcontainers.WithFiles(testcontainers.ContainerFile{HostFilePath: src, ContainerFilePath: argv[0], FileMode: 0o755}))
 	}
-	ctr, err := testcontainers.Run(ctx, in.s.image, opts...)
-	if ctr != nil && ctr.GetContainerID() != "" {
-		defer b.terminate(context.WithoutCancel(ctx), ctr)
-	}
+	ctr, err := b.create(ctx, in.s.image, opts)
 	if err != nil {
 		return nil, err
 	}
+	defer b.terminate(context.WithoutCancel(ctx), ctr)
 	id := ctr.GetContainerID()
 	if err := ctr.Start(ctx); err != nil {
 		return nil, fmt.Errorf("%s", b.startMessage(ctx, id, err))
