@@ -185,8 +185,8 @@ mkdir -p "$rootfs/etc/kubernetes/manifests"
 # The runtime spec every CRI container starts from (kind: `ctr oci spec` plus
 # its product-uuid hook, without rlimits).
 chroot "$rootfs" ctr oci spec |
-	jq '.hooks.createContainer[.hooks.createContainer | length] |= . + {"path": "/kind/bin/mount-product-files.sh"}' |
-	jq 'del(.process.rlimits)' >"$rootfs/etc/containerd/cri-base.json"
+	chroot "$rootfs" jq '.hooks.createContainer[.hooks.createContainer | length] |= . + {"path": "/kind/bin/mount-product-files.sh"}' |
+	chroot "$rootfs" jq 'del(.process.rlimits)' >"$rootfs/etc/containerd/cri-base.json"
 
 # --- 5. Kubernetes -------------------------------------------------------------
 if ! wait "$k8s_pid"; then
@@ -260,10 +260,10 @@ with_progress "docker save | gzip" "$SECPROF_CACHE_DIR/logs/node-image-save.log"
 	sh -c 'docker save "$1" | gzip -1 >"$2.tmp" && mv "$2.tmp" "$2"' sh "$IMAGE" "$CACHE_FILE"
 log "node image $IMAGE built in $(($(date +%s) - start))s; cache $(du -h "$CACHE_FILE" | cut -f1)"
 
-# Older node images: keep the two newest tarballs (another checkout may still
-# want the previous one) and only the current image in the engine.
+# Older node images: keep the two newest, as tarballs and in the engine
+# (another checkout, or a test still running, may want the previous one).
 ls -1t "$(dirname "$CACHE_FILE")"/kind-node-*.tar.gz 2>/dev/null | tail -n +3 | xargs -r rm -f
-docker images secprof/kind-node --format '{{.Repository}}:{{.Tag}}' | grep -vx "$IMAGE" | xargs -r docker rmi >/dev/null 2>&1 || true
+docker images secprof/kind-node --format '{{.Repository}}:{{.Tag}}' | tail -n +3 | xargs -r docker rmi >/dev/null 2>&1 || true
 echo "$IMAGE"
 exit 0
 }
