@@ -64,7 +64,13 @@ if [ -n "$bridge" ] && command -v iptables >/dev/null 2>&1; then
 			done
 	done
 fi
-rm -f "$PIDFILE" "$RUN_DIR/docker.sock" "$RUN_DIR/bridge" "$E2E_STATE_DIR/env"
+rm -f "$PIDFILE" "$RUN_DIR/docker.sock" "$RUN_DIR/bridge" "$RUN_DIR/docker-up.lock" "$E2E_STATE_DIR/env"
+# The exec root goes once no dockerd uses it any more.
+if [ -d "$RUN_DIR/exec" ] && ! pgrep -f -- "--exec-root $RUN_DIR/exec" >/dev/null; then
+	findmnt -rno TARGET | grep "^$RUN_DIR/" | sort -r | xargs -r umount -l 2>/dev/null || true
+	rm -rf --one-file-system "$RUN_DIR/exec"
+	rmdir "$RUN_DIR" 2>/dev/null || true
+fi
 if $purge; then
 	log "purging $SECPROF_CACHE_DIR"
 	findmnt -rno TARGET | grep "^$SECPROF_CACHE_DIR/" | sort -r | xargs -r umount -l 2>/dev/null || true
