@@ -44,7 +44,7 @@ func BenchmarkDockerCases(b *testing.B) {
 	for _, backend := range []string{"docker", "local"} {
 		b.Run(backend, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				res, err := harness.Run(context.Background(), pl, harness.Options{Backend: backend, Log: testLog{b}})
+				res, err := harness.Run(context.Background(), pl, harness.Options{Backend: backend})
 				if err != nil || !res.OK() {
 					for _, c := range res.Cases {
 						if c.Status != harness.Passed {

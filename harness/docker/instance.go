@@ -268,7 +268,7 @@ func (w *watcher) started() bool {
 	}
 	w.pending = time.Now()
 	w.guard = time.After(stable)
-	return true
+	return w.send(harness.Note(fmt.Sprintf("started; reported Running once its process has outlived stableFor (%s), checked with docker top", stable)))
 }
 
 // confirm runs stableFor after a start: when the container's cgroup still
