@@ -22,6 +22,48 @@ type GitHubOptions struct {
 	SARIFHint string
 }
 
+// AnnotationsCut returns how many findings GitHub writes no annotation
+// for with this per-severity limit (0 means MaxAnnotations).
+func AnnotationsCut(fs []lint.Finding, limit int) int {
+	if limit == 0 {
+		limit = MaxAnnotations
+	}
+	_, cut := annotationPlan(fs, limit)
+	return cut
+}
+
+// annotationPlan decides which findings get an annotation. The notice about
+// cut findings is itself an annotation: it takes one of the notice slots, so
+// GitHub never drops it.
+func annotationPlan(fs []lint.Finding, limit int) (annotate []bool, cut int) {
+	annotate = make([]bool, len(fs))
+	class := func(s lint.Severity) lint.Severity {
+		if s != lint.Error && s != lint.Warning {
+			return lint.Info
+		}
+		return s
+	}
+	total := map[lint.Severity]int{}
+	for _, f := range fs {
+		total[class(f.Severity)]++
+	}
+	max := map[lint.Severity]int{lint.Error: limit, lint.Warning: limit, lint.Info: limit}
+	if limit > 0 && (total[lint.Error] > limit || total[lint.Warning] > limit || total[lint.Info] > limit) {
+		max[lint.Info] = limit - 1
+	}
+	shown := map[lint.Severity]int{}
+	for i, f := range fs {
+		sev := class(f.Severity)
+		if limit > 0 && shown[sev] >= max[sev] {
+			cut++
+			continue
+		}
+		shown[sev]++
+		annotate[i] = true
+	}
+	return annotate, cut
+}
+
 // GitHub writes one workflow-command annotation per finding through
 // go-githubactions, which escapes %, CR, LF (and, in properties, : and ,)
 // so that no file name or message can inject a workflow command.
@@ -37,14 +79,11 @@ func GitHub(w io.Writer, in Input, opt GitHubOptions) (err error) {
 	if limit == 0 {
 		limit = MaxAnnotations
 	}
-	shown := map[lint.Severity]int{}
-	cut := 0
-	for _, f := range in.Findings {
-		if limit > 0 && shown[f.Severity] >= limit {
-			cut++
+	annotate, cut := annotationPlan(in.Findings, limit)
+	for i, f := range in.Findings {
+		if !annotate[i] {
 			continue
 		}
-		shown[f.Severity]++
 		props := map[string]string{
 			"file":  f.File,
 			"line":  strconv.Itoa(f.Line),
@@ -77,7 +116,7 @@ func GitHub(w io.Writer, in Input, opt GitHubOptions) (err error) {
 		if opt.SARIFHint != "" {
 			hint = "the full list is in " + opt.SARIFHint
 		}
-		a.Warningf("%s", fmt.Sprintf("secprof: %d more findings were not annotated (GitHub shows at most %d per severity and step); %s", cut, limit, hint))
+		a.Noticef("%s", fmt.Sprintf("secprof: %d more findings were not annotated (GitHub shows at most %d per severity and step); %s", cut, limit, hint))
 	}
 	return nil
 }

@@ -106,8 +106,8 @@ func TestJSONShape(t *testing.T) {
 func TestGitHubEscaping(t *testing.T) {
 	in := Input{Findings: []lint.Finding{{
 		Rule: "test/error-rule", Severity: lint.Error,
-		File:    "evil,file=x::name%0A.json\n::set-output name=x::y",
-		Line:    1, Column: 1,
+		File: "evil,file=x::name%0A.json\n::set-output name=x::y",
+		Line: 1, Column: 1,
 		Message: "100% bad\r\n::add-mask::secret\n::error::injected",
 	}}}
 	var b bytes.Buffer
@@ -122,6 +122,23 @@ func TestGitHubEscaping(t *testing.T) {
 	want := "::error col=1,file=evil%2Cfile=x%3A%3Aname%250A.json%0A%3A%3Aset-output name=x%3A%3Ay,line=1,title=test/error-rule::100%25 bad%0D%0A::add-mask::secret%0A::error::injected"
 	if lines[0] != want {
 		t.Errorf("got  %s\nwant %s", lines[0], want)
+	}
+}
+
+func TestGitHubLimitKeepsANoticeSlot(t *testing.T) {
+	var in Input
+	for i := 0; i < 12; i++ {
+		in.Findings = append(in.Findings, lint.Finding{Rule: "test/error-rule", Severity: lint.Info, File: "a.json", Line: i + 1, Column: 1, Message: "i"})
+	}
+	var b bytes.Buffer
+	if err := GitHub(&b, in, GitHubOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "::notice"); n != MaxAnnotations {
+		t.Errorf("%d notices, want %d (9 findings and the cut notice):\n%s", n, MaxAnnotations, b.String())
+	}
+	if !strings.Contains(b.String(), "3 more findings") {
+		t.Errorf("cut notice missing:\n%s", b.String())
 	}
 }
 
@@ -144,7 +161,7 @@ func TestGitHubLimit(t *testing.T) {
 	if n := strings.Count(out, "::warning "); n != 3 {
 		t.Errorf("%d warning annotations, want 3", n)
 	}
-	if !strings.Contains(out, "15 more findings were not annotated") || !strings.Contains(out, "secprof.sarif") {
+	if !strings.Contains(out, "::notice::secprof: 15 more findings were not annotated") || !strings.Contains(out, "secprof.sarif") {
 		t.Errorf("cut not reported:\n%s", out)
 	}
 }

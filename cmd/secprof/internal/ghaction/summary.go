@@ -48,22 +48,10 @@ const (
 // annotation when it shows at most limit per severity (0 means
 // report.MaxAnnotations, negative no limit).
 func AnnotationsCut(fs []lint.Finding, limit int) int {
-	if limit == 0 {
-		limit = report.MaxAnnotations
-	}
 	if limit < 0 {
 		return 0
 	}
-	per := map[lint.Severity]int{}
-	cut := 0
-	for _, f := range fs {
-		if per[f.Severity] >= limit {
-			cut++
-			continue
-		}
-		per[f.Severity]++
-	}
-	return cut
+	return report.AnnotationsCut(fs, limit)
 }
 
 // md escapes untrusted text (file names, messages, case names) for
