@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -347,4 +348,63 @@ func TestApparmorLoaded(t *testing.T) {
 	if found, known := a.loaded("k8s-apparmor-example"); found || !known {
 		t.Error("prefix taken for a profile")
 	}
+}
+
+func TestOptions(t *testing.T) {
+	plan := &harness.Plan{}
+	for _, tc := range []struct {
+		pull, want string
+		ok         bool
+	}{{"", "missing", true}, {"missing", "missing", true}, {"never", "never", true}, {"always", "", false}} {
+		b, err := New(harness.BackendConfig{Plan: plan, Options: &Options{Pull: tc.pull}})
+		if (err == nil) != tc.ok {
+			t.Errorf("pull %q: %v", tc.pull, err)
+			continue
+		}
+		if err == nil && b.(*Backend).opts.Pull != tc.want {
+			t.Errorf("pull %q: %q", tc.pull, b.(*Backend).opts.Pull)
+		}
+	}
+	b1, _ := New(harness.BackendConfig{Plan: plan})
+	b2, _ := New(harness.BackendConfig{Plan: plan})
+	if b1.(*Backend).RunID() == b2.(*Backend).RunID() || len(b1.(*Backend).RunID()) != 12 {
+		t.Errorf("run ids %q %q", b1.(*Backend).RunID(), b2.(*Backend).RunID())
+	}
+}
+
+func TestPlanOptions(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "plan.yaml")
+	os.WriteFile(p, []byte("backend: docker\ndocker: {pull: never}\ncases:\n  - {name: a, workload: {image: x, command: [y]}, expect: {outcome: Running}}\n"), 0o644)
+	if _, err := harness.LoadPlan(p, harness.PlanSource{}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, []byte("backend: docker\ndocker: {pul: never}\ncases:\n  - {name: a, workload: {image: x, command: [y]}, expect: {outcome: Running}}\n"), 0o644)
+	if _, err := harness.LoadPlan(p, harness.PlanSource{}); err == nil || !strings.Contains(err.Error(), "pul") {
+		t.Errorf("an unknown key of test.docker: %v", err)
+	}
+}
+
+// FuzzStreamError: whatever the engine streams, no panic and no hang.
+func FuzzStreamError(f *testing.F) {
+	f.Add(`{"status":"Pulling"}{"errorDetail":{"message":"x"}}`)
+	f.Add(`{"error":"denied"}`)
+	f.Add(`{`)
+	f.Fuzz(func(t *testing.T, s string) {
+		streamError(strings.NewReader(s))
+	})
+}
+
+var repoComponent = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
+
+// FuzzRepoName: any image name becomes a valid repository path component.
+func FuzzRepoName(f *testing.F) {
+	for _, s := range []string{"secprof/http-echo:dev", "", "---", "ÄÖÜ", strings.Repeat("a", 300)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if r := repoName(s); !repoComponent.MatchString(r) || len(r) > 100 {
+			t.Errorf("%q -> %q", s, r)
+		}
+	})
 }
