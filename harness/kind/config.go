@@ -76,6 +76,14 @@ func ReadExtraConfig(file string) (*v1alpha4.Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseExtraConfig(file, b)
+}
+
+// ParseExtraConfig parses a kind config (see ReadExtraConfig).
+func ParseExtraConfig(file string, b []byte) (*v1alpha4.Cluster, error) {
+	if len(b) > maxConfigSize {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d allowed for a kind config", file, len(b), maxConfigSize)
+	}
 	var c v1alpha4.Cluster
 	if err := yaml.UnmarshalStrict(b, &c); err != nil {
 		return nil, fmt.Errorf("%s: %v", file, err)

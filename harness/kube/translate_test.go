@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -244,4 +245,29 @@ func TestOneLine(t *testing.T) {
 	if got := oneLine(strings.Repeat("x", 5000)); len(got) > 2010 {
 		t.Errorf("not bounded: %d", len(got))
 	}
+}
+
+// FuzzTranslator feeds arbitrary pod versions (JSON) through the
+// Translator and the classifier: no panic, whatever the API server sends.
+func FuzzTranslator(f *testing.F) {
+	files, _ := filepath.Glob("testdata/pods/*.json")
+	for _, file := range files {
+		if rec, err := ReadRecording(file); err == nil {
+			if b, err := json.Marshal(rec); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var rec Recording
+		if json.Unmarshal(b, &rec) != nil {
+			return
+		}
+		for _, p := range rec.Pods {
+			if p.Pod == nil {
+				return
+			}
+		}
+		_, _, _ = Replay(&rec)
+	})
 }
