@@ -240,10 +240,10 @@ func TestLocalhostPaths(t *testing.T) {
 func TestSlug(t *testing.T) {
 	for in, want := range map[string]string{
 		"Fine-grained profile serves HTTP!": "fine-grained-profile-serves-http",
-		"":                                   "case",
-		"***":                                "case",
-		"日本語 case":                         "case",
-		strings.Repeat("ab ", 30):            "ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-a",
+		"":                                  "case",
+		"***":                               "case",
+		"日本語 case":                          "case",
+		strings.Repeat("ab ", 30):           "ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-a",
 	} {
 		if got := Slug(in, 40); got != want {
 			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
