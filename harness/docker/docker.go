@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -213,6 +214,19 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 		return env, context.Cause(ctx)
 	}
 	b.logf("docker: engine %s at %s, run %s, network %s", info.ServerVersion, b.host, b.runID, nw.Name)
+
+	// Build and import the plan's images now, so no case's time includes
+	// a build (as the local backend does).
+	names := make([]string, 0, len(b.plan.Images))
+	for n := range b.plan.Images {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if _, err := b.image(ctx, n); err != nil {
+			return env, err
+		}
+	}
 
 	if b.apparmor && b.plan.Profiles.AppArmor != "" {
 		if !b.local {
