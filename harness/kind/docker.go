@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -157,4 +160,66 @@ func removeNetworkIfUnused(ctx context.Context, name string) error {
 		return err
 	}
 	return nil
+}
+
+// clusterContainers lists the containers (running or not) of a kind
+// cluster by kind's label.
+func clusterContainers(ctx context.Context, name string) []string {
+	out, err := docker(ctx, "ps", "-a", "-q", "--filter", "label=io.x-k8s.kind.cluster="+name)
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(out)
+}
+
+// thawContainer thaws the frozen cgroups under a container's cgroup and
+// returns how many it thawed. runc freezes a container's cgroup while it
+// sets device rules (cgroup v1 with the systemd driver, as in kind
+// nodes); a node killed at that moment keeps a frozen pod cgroup whose
+// processes cannot die, and docker cannot remove the node ("tried to kill
+// container, but did not receive an exit event"). Only cgroups whose path
+// names the container's full ID are touched, and only where the engine
+// runs on this machine (its PIDs are ours).
+func thawContainer(ctx context.Context, id string) (int, error) {
+	out, err := docker(ctx, "inspect", "--format", "{{.Id}} {{.State.Pid}}", id)
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(out)
+	if len(f) != 2 || f[1] == "0" {
+		return 0, nil
+	}
+	full := f[0]
+	b, err := os.ReadFile("/proc/" + f[1] + "/cgroup")
+	if err != nil {
+		return 0, nil // not a local engine
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 || !strings.Contains(parts[2], full) {
+			continue
+		}
+		var base, file, frozen, thawed string
+		switch {
+		case parts[1] == "freezer":
+			base, file, frozen, thawed = filepath.Join("/sys/fs/cgroup/freezer", parts[2]), "freezer.state", "FROZEN", "THAWED"
+		case parts[0] == "0" && parts[1] == "":
+			base, file, frozen, thawed = filepath.Join("/sys/fs/cgroup", parts[2]), "cgroup.freeze", "1", "0"
+		default:
+			continue
+		}
+		_ = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || d.Name() != file {
+				return nil
+			}
+			if s, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(s)) == frozen {
+				if os.WriteFile(p, []byte(thawed), 0o644) == nil {
+					n++
+				}
+			}
+			return nil
+		})
+	}
+	return n, nil
 }

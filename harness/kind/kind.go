@@ -430,14 +430,47 @@ func (b *Backend) Close(ctx context.Context) error {
 }
 
 // deleteCluster deletes the cluster, checks that no node is left, and
-// removes the docker network kind made for it if nothing else uses it.
+// removes the docker network kind made for it if nothing else uses it. A
+// node that does not die at once (docker rm -f gives up when the kill is
+// not confirmed in time, which happens on a busy machine) is removed
+// again, a few times, with docker's own message in the log.
 func (b *Backend) deleteCluster(ctx context.Context) error {
 	start := time.Now()
-	if err := b.provider.Delete(b.name, b.kubeconfig); err != nil {
-		return fmt.Errorf("deleting kind cluster %s: %w", b.name, err)
-	}
-	if left, err := b.provider.ListNodes(b.name); err == nil && len(left) > 0 {
-		return fmt.Errorf("kind cluster %s: %d node(s) left after delete", b.name, len(left))
+	var err error
+	for attempt := 1; ; attempt++ {
+		if attempt == 1 {
+			// A pod container caught mid-creation may sit in a frozen
+			// cgroup: thaw first rather than wait for docker to give up.
+			for _, id := range clusterContainers(ctx, b.name) {
+				if n, _ := thawContainer(ctx, id); n > 0 {
+					b.logf("kind: node %s: thawed %d frozen cgroup(s) so that it can die", id, n)
+				}
+			}
+		}
+		err = b.provider.Delete(b.name, b.kubeconfig)
+		left := clusterContainers(ctx, b.name)
+		if err == nil && len(left) == 0 {
+			break
+		}
+		if attempt == 5 || ctx.Err() != nil {
+			if err == nil {
+				err = fmt.Errorf("%d container(s) left after delete", len(left))
+			}
+			return fmt.Errorf("deleting kind cluster %s: %w", b.name, err)
+		}
+		b.logf("kind: deleting cluster %s (attempt %d): %v; removing its containers again", b.name, attempt, err)
+		for _, id := range left {
+			if n, terr := thawContainer(ctx, id); n > 0 || terr != nil {
+				b.logf("kind: node %s: thawed %d frozen cgroup(s) so that it can die (%v)", id, n, terr)
+			}
+			if _, rerr := docker(ctx, "rm", "-f", "-v", id); rerr != nil {
+				b.logf("kind: %v", rerr)
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * time.Second):
+		}
 	}
 	b.logf("kind: cluster %s deleted in %s", b.name, time.Since(start).Round(time.Millisecond))
 	if !b.networkExisted {
