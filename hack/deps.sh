@@ -8,7 +8,7 @@ set -euo pipefail
 mode=${1:-test}
 build_pkgs=(gcc pkg-config libseccomp-dev)
 test_pkgs=(apparmor apparmor-profiles apparmor-profiles-extra golang-github-containers-common
-  docker.io busybox-static debootstrap iptables procps git)
+  docker.io busybox-static debootstrap iptables procps git iproute2)
 case "$mode" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
