@@ -139,7 +139,7 @@ func TestLintMalformedIsAFindingWithPosition(t *testing.T) {
 
 func TestLintOutputFileAndConfig(t *testing.T) {
 	dir := workspace(t, map[string]string{
-		"p/audit.json": auditProfile,
+		"p/audit.json":  auditProfile,
 		".secprof.yaml": "lint:\n  severity:\n    seccomp/log-by-default: error\n",
 	})
 	r := secprof(t, dir, "lint", "--output", "out/report.sarif", "--format", "sarif", "p")
