@@ -295,6 +295,11 @@ cases:
     workload: {image: secprof/probe:dev, args: [-sleep]}
     seccomp: Unconfined
     expect: {outcome: Running, seccompMode: disabled}
+  # The kernel's audit log names what the profile denies.
+  - name: the explanation names the syscall the profile denies
+    workload: {image: secprof/http-echo:dev, args: ["-text=hi"], ports: [5678]}
+    seccomp: profiles/fine-grained-without-bind.json
+    expect: {outcome: CrashLoopBackOff, denied: [bind]}
   # Infrastructure failures are errors, never verdicts.
   - name: an image no node has and no registry serves
     workload: {image: secprof/does-not-exist:dev, command: [/nothing]}
@@ -328,6 +333,9 @@ cases:
 		}
 	}
 	reportFailures(t, &harness.Result{Cases: good})
+	if c := byName(res)["the explanation names the syscall the profile denies"]; c.Explanation != nil {
+		t.Logf("explanation: %s (%s; %v)", c.Explanation.Summary(), c.Explanation.Source, c.Explanation.Detail)
+	}
 	if os.Getenv("SECPROF_RECORD_TESTDATA") == "1" {
 		writeRecordings(t, rec, res, plan)
 	}

@@ -236,6 +236,9 @@ func (in *instance) Stop(ctx context.Context) error {
 	return in.stopErr
 }
 
+// Pod is the pod as created (name, namespace, UID).
+func (in *instance) Pod() *corev1.Pod { return in.pod }
+
 // lastPod is the latest version of the pod seen.
 func (in *instance) lastPod() *corev1.Pod {
 	in.mu.Lock()
