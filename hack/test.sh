@@ -25,4 +25,20 @@ fi
 export SECPROF_OFFLINE=1
 
 go vet ./...
-go test -count=1 -timeout 80m ./...
+
+# Packages that fail are run once more and the retry is reported loudly:
+# the end-to-end tests drive real engines and clusters on a busy 2-core
+# machine, and a known flake (see the closing notes) must not hide the rest.
+log=.e2e/go-test.log
+if go test -count=1 -timeout 60m ./... 2>&1 | tee "$log"; then
+  exit 0
+fi
+failed=$(grep -E '^FAIL[[:space:]]+[^[:space:]]+[[:space:]]' "$log" | awk '{print $2}' | sort -u)
+if [ -z "$failed" ]; then
+  echo "make test: go test failed before running the packages (build or vet error above)" >&2
+  exit 1
+fi
+echo "make test: RETRYING once the packages that failed: $failed" >&2
+# shellcheck disable=SC2086
+go test -count=1 -timeout 30m $failed
+echo "make test: WARNING: these packages failed once and passed on retry (flaky): $failed" >&2

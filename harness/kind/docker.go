@@ -213,7 +213,9 @@ func thawContainer(ctx context.Context, id string) (int, error) {
 			if err != nil || d.IsDir() || d.Name() != file {
 				return nil
 			}
-			if s, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(s)) == frozen {
+			// cgroup v1 also reports FREEZING for a freeze that is stuck
+			// on a task; it needs thawing just the same.
+			if s, err := os.ReadFile(p); err == nil && (strings.TrimSpace(string(s)) == frozen || strings.TrimSpace(string(s)) == "FREEZING") {
 				if os.WriteFile(p, []byte(thawed), 0o644) == nil {
 					n++
 				}
