@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -203,7 +204,9 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 		stR.Close()
 		if len(b) > 0 {
 			var hs helperStatus
-			if err := json.Unmarshal(b, &hs); err != nil {
+			// Decode the first status only: with SCMP_ACT_KILL only the
+			// thread dies, and the status can be reported twice.
+			if err := json.NewDecoder(bytes.NewReader(b)).Decode(&hs); err != nil {
 				p.startErr = fmt.Errorf("sandbox helper: %q", b)
 			} else {
 				p.startErr = &StartError{Stage: hs.Stage, Errno: syscall.Errno(hs.Errno), Signal: hs.Signal, Msg: hs.Msg}
