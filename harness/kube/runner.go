@@ -14,11 +14,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 
 	"github.com/secprof/secprof/harness"
 )
@@ -40,6 +42,13 @@ type Config struct {
 	// Recorder, when set, records every version of every pod watched: the
 	// classifier's testdata are recorded this way.
 	Recorder *Recorder
+}
+
+func init() {
+	// client-go logs through klog to stderr, e.g. "watch ended with
+	// error … context canceled" when a case's watch is stopped: noise in
+	// secprof's output. Failures that matter reach the runner as errors.
+	klog.SetLogger(logr.Discard())
 }
 
 // DefaultExitLag covers kubelet's relist period (1 s) plus the pod
