@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/kind/pkg/cluster"
 
 	"github.com/secprof/secprof/harness"
+	"github.com/secprof/secprof/harness/kind"
 	"github.com/secprof/secprof/harness/kube"
 )
 
@@ -72,8 +73,10 @@ func BenchmarkKindScenario(b *testing.B) {
 	img := needKind(b)
 	name := "secprof-bench-" + kube.RandomID(4)
 	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
 		p := cluster.NewProvider(cluster.ProviderWithDocker())
-		if err := p.Delete(name, filepath.Join(b.TempDir(), "kubeconfig")); err != nil {
+		if err := kind.DeleteCluster(ctx, p, name, filepath.Join(b.TempDir(), "kubeconfig"), b.Logf); err != nil {
 			b.Errorf("deleting %s: %v", name, err)
 		}
 	})

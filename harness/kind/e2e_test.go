@@ -266,7 +266,9 @@ func TestKindSeccompDefaultAndClusterBackend(t *testing.T) {
 	name := "secprof-e2e-sd-" + kube.RandomID(4)
 	provider := cluster.NewProvider(cluster.ProviderWithDocker())
 	t.Cleanup(func() {
-		if err := provider.Delete(name, filepath.Join(t.TempDir(), "kubeconfig")); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		if err := kind.DeleteCluster(ctx, provider, name, filepath.Join(t.TempDir(), "kubeconfig"), t.Logf); err != nil {
 			t.Errorf("deleting cluster %s: %v", name, err)
 		}
 		if left := clusterContainers(t, name); len(left) > 0 {
@@ -434,7 +436,9 @@ func TestKindInterrupt(t *testing.T) {
 	t.Cleanup(func() {
 		// Whatever happens, leave nothing for the next test.
 		_ = cmd.Process.Kill()
-		_ = cluster.NewProvider(cluster.ProviderWithDocker()).Delete(name, filepath.Join(t.TempDir(), "kubeconfig"))
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		_ = kind.DeleteCluster(ctx, cluster.NewProvider(cluster.ProviderWithDocker()), name, filepath.Join(t.TempDir(), "kubeconfig"), t.Logf)
 		_ = exec.Command("docker", "network", "rm", network).Run()
 	})
 

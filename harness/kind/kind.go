@@ -429,48 +429,12 @@ func (b *Backend) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// deleteCluster deletes the cluster, checks that no node is left, and
-// removes the docker network kind made for it if nothing else uses it. A
-// node that does not die at once (docker rm -f gives up when the kill is
-// not confirmed in time, which happens on a busy machine) is removed
-// again, a few times, with docker's own message in the log.
+// deleteCluster deletes the cluster and removes the docker network kind
+// made for it if nothing else uses it.
 func (b *Backend) deleteCluster(ctx context.Context) error {
 	start := time.Now()
-	var err error
-	for attempt := 1; ; attempt++ {
-		if attempt == 1 {
-			// A pod container caught mid-creation may sit in a frozen
-			// cgroup: thaw first rather than wait for docker to give up.
-			for _, id := range clusterContainers(ctx, b.name) {
-				if n, _ := thawContainer(ctx, id); n > 0 {
-					b.logf("kind: node %s: thawed %d frozen cgroup(s) so that it can die", id, n)
-				}
-			}
-		}
-		err = b.provider.Delete(b.name, b.kubeconfig)
-		left := clusterContainers(ctx, b.name)
-		if err == nil && len(left) == 0 {
-			break
-		}
-		if attempt == 5 || ctx.Err() != nil {
-			if err == nil {
-				err = fmt.Errorf("%d container(s) left after delete", len(left))
-			}
-			return fmt.Errorf("deleting kind cluster %s: %w", b.name, err)
-		}
-		b.logf("kind: deleting cluster %s (attempt %d): %v; removing its containers again", b.name, attempt, err)
-		for _, id := range left {
-			if n, terr := thawContainer(ctx, id); n > 0 || terr != nil {
-				b.logf("kind: node %s: thawed %d frozen cgroup(s) so that it can die (%v)", id, n, terr)
-			}
-			if _, rerr := docker(ctx, "rm", "-f", "-v", id); rerr != nil {
-				b.logf("kind: %v", rerr)
-			}
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Duration(attempt) * time.Second):
-		}
+	if err := DeleteCluster(ctx, b.provider, b.name, b.kubeconfig, b.logf); err != nil {
+		return err
 	}
 	b.logf("kind: cluster %s deleted in %s", b.name, time.Since(start).Round(time.Millisecond))
 	if !b.networkExisted {
@@ -479,6 +443,56 @@ func (b *Backend) deleteCluster(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// DeleteCluster deletes a kind cluster and checks that none of its
+// containers is left. A node whose pod cgroup was left frozen cannot die
+// (runc freezes a container's cgroup while it sets device rules; a node
+// killed then keeps it frozen, and docker rm -f gives up: "did not receive
+// an exit event"): such cgroups are thawed first, and the nodes removed
+// again a few times, with docker's own message in the log. kubeconfig is
+// the file whose entry for the cluster kind removes ("" for kind's
+// default, the user's own kubeconfig).
+func DeleteCluster(ctx context.Context, provider *cluster.Provider, name, kubeconfig string, logf func(string, ...any)) error {
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	var err error
+	for attempt := 1; ; attempt++ {
+		if attempt == 1 {
+			// A pod container caught mid-creation may sit in a frozen
+			// cgroup: thaw first rather than wait for docker to give up.
+			for _, id := range clusterContainers(ctx, name) {
+				if n, _ := thawContainer(ctx, id); n > 0 {
+					logf("kind: node %s: thawed %d frozen cgroup(s) so that it can die", id, n)
+				}
+			}
+		}
+		err = provider.Delete(name, kubeconfig)
+		left := clusterContainers(ctx, name)
+		if err == nil && len(left) == 0 {
+			return nil
+		}
+		if attempt == 5 || ctx.Err() != nil {
+			if err == nil {
+				err = fmt.Errorf("%d container(s) left after delete", len(left))
+			}
+			return fmt.Errorf("deleting kind cluster %s: %w", name, err)
+		}
+		logf("kind: deleting cluster %s (attempt %d): %v; removing its containers again", name, attempt, err)
+		for _, id := range left {
+			if n, terr := thawContainer(ctx, id); n > 0 || terr != nil {
+				logf("kind: node %s: thawed %d frozen cgroup(s) so that it can die (%v)", id, n, terr)
+			}
+			if _, rerr := docker(ctx, "rm", "-f", "-v", id); rerr != nil {
+				logf("kind: %v", rerr)
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * time.Second):
+		}
+	}
 }
 
 // Nodes returns the cluster's node containers (tests, explanations).
