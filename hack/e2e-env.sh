@@ -3,7 +3,9 @@
 #   - a Docker engine that runs --privileged containers (hack/docker-up.sh),
 #   - the fixture workload images (hack/build-images.sh),
 #   - the kind node image, built or loaded from $SECPROF_CACHE_DIR
-#     (hack/build-node-image.sh).
+#     (hack/build-node-image.sh),
+#   - the Security Profiles Operator's image and CRDs, built from its Go
+#     module (hack/build-spo.sh).
 # Idempotent; fast when the cache is warm. Prints shell lines to source, and
 # writes the same lines to .e2e/env:
 #
@@ -20,6 +22,7 @@ docker_env="$("$HACK_DIR/docker-up.sh")"
 eval "$docker_env"
 image_env="$("$HACK_DIR/build-images.sh")"
 node_image="$("$HACK_DIR/build-node-image.sh")"
+spo_env="$("$HACK_DIR/build-spo.sh")"
 
 env_file="$E2E_STATE_DIR/env"
 {
@@ -27,6 +30,7 @@ env_file="$E2E_STATE_DIR/env"
 	echo "$docker_env"
 	echo "export SECPROF_KIND_NODE_IMAGE=$node_image"
 	echo "$image_env"
+	echo "$spo_env"
 	# testcontainers-go's reaper image (Ryuk) cannot be pulled offline; users
 	# of this engine clean up after themselves.
 	echo "export TESTCONTAINERS_RYUK_DISABLED=true"

@@ -83,3 +83,19 @@ hash_files() {
 		cat "$f"
 	done | sha256sum | cut -c1-16
 }
+
+# import_image NAME ROOT CHANGE...: imports ROOT as NAME unless NAME already
+# carries the same content hash.
+import_image() {
+	local name="$1" root="$2" want have args=() c
+	shift 2
+	want="$( (cd "$root" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; printf '%s\n' "$@") | sha256sum | cut -c1-16)"
+	have="$(docker image inspect -f '{{index .Config.Labels "io.secprof.content-hash"}}' "$name" 2>/dev/null || true)"
+	if [ "$have" = "$want" ]; then
+		log "$name: up to date ($want)"
+		return
+	fi
+	for c in "$@" "LABEL io.secprof.content-hash=$want"; do args+=(--change "$c"); done
+	tar --numeric-owner --owner=0 --group=0 -C "$root" -cf - . | docker import "${args[@]}" - "$name" >/dev/null
+	log "$name: imported ($want)"
+}

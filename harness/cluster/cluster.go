@@ -13,12 +13,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -52,6 +54,14 @@ type Options struct {
 	InstallerImage string `yaml:"installerImage"`
 	// SeccompRoot is the kubelet's seccomp root on the nodes.
 	SeccompRoot string `yaml:"seccompRoot"`
+	// Installer says how profiles reach the nodes: "daemonset" (secprof's
+	// own DaemonSet writes the files), "spo" (SeccompProfile objects for
+	// the Security Profiles Operator) or "auto" (default: spo where the
+	// cluster serves the operator's API, daemonset otherwise).
+	Installer string `yaml:"installer"`
+	// InstallTimeout bounds the wait for the profiles to be on every
+	// node (default 3m).
+	InstallTimeout harness.Duration `yaml:"installTimeout"`
 	// ExitLag is how long kubelet may take to report a container's exit
 	// on the cluster's nodes; Running verdicts wait stableFor plus this
 	// (default 3s).
@@ -69,6 +79,7 @@ func init() {
 			{Name: "context", Key: "context", Usage: "kubeconfig context (default the current one)"},
 			{Name: "namespace", Key: "namespace", Usage: "namespace to run in (default secprof-<random>, created and deleted)"},
 			{Name: "all-nodes", Key: "allNodes", Bool: true, Usage: "run every case once on every Ready node (pinned with nodeName)"},
+			{Name: "profile-installer", Key: "installer", Usage: "how profiles reach the nodes: auto, daemonset or spo (Security Profiles Operator)"},
 		},
 	})
 }
@@ -86,6 +97,9 @@ type Backend struct {
 	ns        kube.Namespace
 	runID     string
 	installed bool
+	// dyn is set when the Security Profiles Operator installs the
+	// profiles.
+	dyn       dynamic.Interface
 	origCases []*harness.Case
 	caseNode  map[*harness.Case]string
 }
@@ -104,6 +118,16 @@ func New(cfg harness.BackendConfig) (harness.Backend, error) {
 	}
 	if b.opts.SeccompRoot == "" {
 		b.opts.SeccompRoot = DefaultSeccompRoot
+	}
+	switch b.opts.Installer {
+	case "":
+		b.opts.Installer = InstallerAuto
+	case InstallerAuto, InstallerDaemonSet, InstallerSPO:
+	default:
+		return nil, fmt.Errorf("cluster.installer must be auto, daemonset or spo, not %q", b.opts.Installer)
+	}
+	if b.opts.InstallTimeout.D() <= 0 {
+		b.opts.InstallTimeout = harness.Duration(3 * time.Minute)
 	}
 	if !strings.HasPrefix(b.opts.SeccompRoot, "/") {
 		return nil, fmt.Errorf("cluster.seccompRoot must be an absolute path on the nodes, not %q", b.opts.SeccompRoot)
@@ -151,18 +175,54 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 		return env, err
 	}
 
+	useSPO := false
+	if b.opts.Installer != InstallerDaemonSet {
+		served, err := spoServed(client.Discovery())
+		if err != nil {
+			return env, err
+		}
+		if !served && b.opts.Installer == InstallerSPO {
+			return env, fmt.Errorf("--profile-installer spo: the cluster does not serve SeccompProfile (%s); install the Security Profiles Operator, or use --profile-installer daemonset", seccompProfileGVR.GroupVersion())
+		}
+		useSPO = served
+	}
+
+	pods := kube.PodSpecOptions{Namespace: name, RunID: runID, AppArmorAnnotations: !facts.AppArmorField()}
+	var spoNote string
+	if useSPO {
+		dyn, err := dynamic.NewForConfig(rc)
+		if err != nil {
+			return env, err
+		}
+		b.mu.Lock()
+		b.dyn = dyn
+		b.mu.Unlock()
+		waitFor := spoNodes(targets, b.opts.AllNodes)
+		si, err := installSPO(ctx, dyn, client, b.plan, name, runID, waitFor, b.opts.InstallTimeout.D(), b.logf)
+		if err != nil {
+			return env, err
+		}
+		pods.LocalhostPrefix = path.Join(spoOperatorDir, name)
+		pods.LocalhostPaths = si.Paths
+		spoNote = fmt.Sprintf("%d seccomp profile(s) installed as SeccompProfile objects by the Security Profiles Operator on node(s) %s", len(si.Objects), strings.Join(waitFor, ", "))
+	}
+
 	b.mu.Lock()
 	b.installed = true
 	b.mu.Unlock()
-	inst, err := install(ctx, client, b.plan, name, runID, b.opts.InstallerImage, b.opts.SeccompRoot, b.logf)
+	// The DaemonSet also loads AppArmor profiles and reports each node's
+	// AppArmor state, with the operator too.
+	inst, err := install(ctx, client, b.plan, name, runID, b.opts.InstallerImage, b.opts.SeccompRoot, !useSPO, b.opts.InstallTimeout.D(), b.logf)
 	if err != nil {
 		return env, err
+	}
+	if !useSPO {
+		pods.LocalhostPrefix = inst.Dir
 	}
 
 	b.mu.Lock()
 	b.runner = kube.NewRunner(kube.Config{
-		Client: client, REST: rc, Plan: b.plan, Logf: b.logf, ExitLag: b.opts.ExitLag.D(),
-		Pods: kube.PodSpecOptions{Namespace: name, RunID: runID, LocalhostPrefix: inst.Dir, AppArmorAnnotations: !facts.AppArmorField()},
+		Client: client, REST: rc, Plan: b.plan, Logf: b.logf, ExitLag: b.opts.ExitLag.D(), Pods: pods,
 	})
 	b.mu.Unlock()
 
@@ -181,7 +241,11 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 		env.Notes = append(env.Notes, "AppArmor is not enabled on node(s) "+strings.Join(without, ", ")+": kubelet rejects pods with AppArmor profiles there")
 	}
 	server := rc.Host
-	env.Notes = append(env.Notes, fmt.Sprintf("cluster %s, namespace %s, profiles under %s/%s on %d node(s)", server, name, b.opts.SeccompRoot, inst.Dir, len(inst.AppArmor)))
+	if useSPO {
+		env.Notes = append(env.Notes, fmt.Sprintf("cluster %s, namespace %s, %s", server, name, spoNote))
+	} else {
+		env.Notes = append(env.Notes, fmt.Sprintf("cluster %s, namespace %s, profiles under %s/%s on %d node(s)", server, name, b.opts.SeccompRoot, inst.Dir, len(inst.AppArmor)))
+	}
 
 	if b.opts.AllNodes {
 		b.expand(targets)
@@ -228,7 +292,7 @@ func (b *Backend) Start(ctx context.Context, c *harness.Case) (harness.Instance,
 // the nodes) and the namespace, unless asked to keep them.
 func (b *Backend) Close(ctx context.Context) error {
 	b.mu.Lock()
-	r, client, ns, runID, installed := b.runner, b.client, b.ns, b.runID, b.installed
+	r, client, ns, runID, installed, dyn := b.runner, b.client, b.ns, b.runID, b.installed, b.dyn
 	if b.origCases != nil {
 		b.plan.Cases, b.origCases = b.origCases, nil
 	}
@@ -241,10 +305,13 @@ func (b *Backend) Close(ctx context.Context) error {
 		return errors.Join(errs...)
 	}
 	if b.cfg.Keep {
-		b.logf("cluster: kept namespace %s and the profiles installed by its DaemonSet", ns.Name)
+		b.logf("cluster: kept namespace %s and the profiles installed in it", ns.Name)
 		return errors.Join(errs...)
 	}
 	start := time.Now()
+	if dyn != nil {
+		errs = append(errs, uninstallSPO(ctx, dyn, ns.Name, runID, 90*time.Second))
+	}
 	if installed {
 		errs = append(errs, uninstall(ctx, client, ns.Name, runID))
 	}
@@ -253,4 +320,28 @@ func (b *Backend) Close(ctx context.Context) error {
 	}
 	b.logf("cluster: cleaned up namespace %s in %s", ns.Name, time.Since(start).Round(time.Millisecond))
 	return errors.Join(errs...)
+}
+
+// spoNodes are the nodes the operator must have installed the profiles on
+// before cases start: every target with allNodes, otherwise those the
+// cases' pods can be scheduled on (no NoSchedule or NoExecute taint),
+// or every target when all are tainted.
+func spoNodes(targets []corev1.Node, allNodes bool) []string {
+	var all, open []string
+	for _, n := range targets {
+		all = append(all, n.Name)
+		tainted := false
+		for _, t := range n.Spec.Taints {
+			if t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute {
+				tainted = true
+			}
+		}
+		if !tainted {
+			open = append(open, n.Name)
+		}
+	}
+	if allNodes || len(open) == 0 {
+		return all
+	}
+	return open
 }

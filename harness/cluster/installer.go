@@ -247,10 +247,16 @@ func installerDaemonSet(ns, runID, image, seccompRoot, dir string, seccompItems,
 
 // install puts the profiles on every node and waits until every node's
 // installer reported.
-func install(ctx context.Context, cs kubernetes.Interface, plan *harness.Plan, ns, runID, image, seccompRoot string, logf func(string, ...any)) (*installation, error) {
+//
+// Without withSeccomp it installs the AppArmor profiles only (the
+// Security Profiles Operator writes the seccomp files).
+func install(ctx context.Context, cs kubernetes.Interface, plan *harness.Plan, ns, runID, image, seccompRoot string, withSeccomp bool, timeout time.Duration, logf func(string, ...any)) (*installation, error) {
 	seccomp, apparmor, err := profileFiles(plan)
 	if err != nil {
 		return nil, err
+	}
+	if !withSeccomp {
+		seccomp = map[string][]byte{}
 	}
 	inst := &installation{Dir: "secprof-" + runID, AppArmor: map[string]string{}, Files: len(seccomp)}
 	scm, sitems := configMap(ns, installerName+"-seccomp", runID, seccomp)
@@ -267,7 +273,7 @@ func install(ctx context.Context, cs kubernetes.Interface, plan *harness.Plan, n
 	sel := labels.SelectorFromSet(ds.Spec.Selector.MatchLabels).String()
 	start := time.Now()
 	var pods []corev1.Pod
-	err = wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
+	err = wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		cur, err := cs.AppsV1().DaemonSets(ns).Get(ctx, installerName, metav1.GetOptions{})
 		if err != nil {
 			return false, err

@@ -263,6 +263,7 @@ func firstWords(s string) string {
 // repository's plan on it through its kubeconfig, on both nodes.
 func TestKindSeccompDefaultAndClusterBackend(t *testing.T) {
 	img := needKind(t)
+	spoImage, spoCRDs := needSPO(t)
 	name := "secprof-e2e-sd-" + kube.RandomID(4)
 	provider := cluster.NewProvider(cluster.ProviderWithDocker())
 	t.Cleanup(func() {
@@ -287,8 +288,8 @@ kind:
   workers: 1
   seccompDefault: true
   keepCluster: true
-  # For the cluster backend's run on this cluster afterwards.
-  loadImages: [secprof/http-echo:dev, secprof/busybox:dev]
+  # For the cluster backend's runs on this cluster afterwards.
+  loadImages: [secprof/http-echo:dev, secprof/busybox:dev, %s]
 cases:
   - name: a pod without a profile runs under the runtime default
     workload: {image: secprof/probe:dev, args: [-sleep]}
@@ -309,8 +310,8 @@ cases:
   - name: a pod no node can take
     pod: harness/kind/testdata/unschedulable-pod.yaml
     expect: {outcome: Running}
-`, name, img))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+`, name, img, spoImage))
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	rec := kube.NewRecorder()
 	kube.TestRecorder.Store(rec)
@@ -404,6 +405,48 @@ cases:
 	}
 	if len(rplan.Cases) != len(repoPlan(t).Cases) {
 		t.Errorf("the plan's cases were not restored after --all-nodes")
+	}
+	if t.Failed() {
+		return
+	}
+
+	// Where the Security Profiles Operator is installed, the cluster
+	// backend hands the seccomp profiles to it as SeccompProfile objects
+	// (found by itself: the installer is "auto"), and its daemon writes
+	// them on every node.
+	deploySPO(t, ctx, kubeconfig, spoImage, spoCRDs)
+	rplan = repoPlan(t)
+	start = time.Now()
+	res, err = harness.Run(ctx, rplan, harness.Options{
+		Backend: "cluster",
+		Overrides: map[string]map[string]string{"cluster": {
+			"kubeconfig": kubeconfig, "allNodes": "true", "installerImage": "secprof/busybox:dev",
+		}},
+		Log: &logWriter{t: t},
+	})
+	if err != nil {
+		t.Fatalf("cluster backend run with the Security Profiles Operator: %v", err)
+	}
+	t.Logf("repository plan on the cluster backend through the Security Profiles Operator, --all-nodes: %d passed, %d failed, %d skipped, %d errors in %s", res.Passed, res.Failed, res.Skipped, res.Errors, time.Since(start).Round(time.Millisecond))
+	reportFailures(t, res)
+	if want := len(rplan.Cases) * len(nodes); len(res.Cases) != want {
+		t.Errorf("cluster backend ran %d cases, want %d", len(res.Cases), want)
+	}
+	if !anyContains(res.Env.Notes, "SeccompProfile objects by the Security Profiles Operator") {
+		t.Errorf("the run did not go through the operator; notes: %q", res.Env.Notes)
+	}
+	if left := spoObjectsLeft(t, ctx, kubeconfig); len(left) > 0 {
+		t.Errorf("SeccompProfiles left behind: %v", left)
+	}
+	for _, n := range nodes {
+		// The operator's daemon removed the run's files from the node.
+		var out strings.Builder
+		if err := n.Command("find", "/var/lib/security-profiles-operator", "-name", "*.json").SetStdout(&out).Run(); err != nil {
+			t.Errorf("node %s: find: %v", n.String(), err)
+		}
+		if s := strings.TrimSpace(out.String()); s != "" {
+			t.Errorf("node %s: operator files left behind:\n%s", n.String(), s)
+		}
 	}
 }
 

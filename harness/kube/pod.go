@@ -52,6 +52,10 @@ type PodSpecOptions struct {
 	// own under the kubelet's seccomp root; kind mounts them at the root
 	// (prefix "").
 	LocalhostPrefix string
+	// LocalhostPaths maps Localhost paths to the paths the pods get
+	// instead (taking precedence over LocalhostPrefix): the Security
+	// Profiles Operator names its files operator/<namespace>/<name>.json.
+	LocalhostPaths map[string]string
 	// PullPolicies are the pull policies of images the backend loaded into
 	// the nodes itself (Never: a pull would only hide a missing image).
 	PullPolicies map[string]corev1.PullPolicy
@@ -113,7 +117,7 @@ func BuildPod(plan *harness.Plan, c *harness.Case, node string, o PodSpecOptions
 		}
 	}
 
-	if err := applySeccomp(p, c.SeccompRef, o.LocalhostPrefix); err != nil {
+	if err := applySeccomp(p, c.SeccompRef, o.LocalhostPrefix, o.LocalhostPaths); err != nil {
 		return nil, err
 	}
 	applyAppArmor(p, c.AppArmorRef, o.AppArmorAnnotations)
@@ -236,7 +240,7 @@ func describeGVK(gvk interface{ String() string }, obj runtime.Object) string {
 // applySeccomp sets the case's seccomp profile at the pod level (as the
 // seed's pods do), replacing the containers' own, and puts the backend's
 // prefix before every Localhost path of the pod.
-func applySeccomp(p *corev1.Pod, ref harness.SeccompRef, prefix string) error {
+func applySeccomp(p *corev1.Pod, ref harness.SeccompRef, prefix string, mapped map[string]string) error {
 	if ref.Kind != harness.SeccompDefault {
 		prof := &corev1.SeccompProfile{}
 		switch ref.Kind {
@@ -258,7 +262,7 @@ func applySeccomp(p *corev1.Pod, ref harness.SeccompRef, prefix string) error {
 			}
 		}
 	}
-	if prefix == "" {
+	if prefix == "" && len(mapped) == 0 {
 		return nil
 	}
 	fix := func(sp *corev1.SeccompProfile) error {
@@ -269,7 +273,10 @@ func applySeccomp(p *corev1.Pod, ref harness.SeccompRef, prefix string) error {
 		if strings.HasPrefix(lp, "/") || strings.Contains("/"+lp+"/", "/../") {
 			return fmt.Errorf("localhostProfile %q must be a relative path without \"..\"", lp)
 		}
-		np := path.Join(prefix, lp)
+		np, ok := mapped[lp]
+		if !ok {
+			np = path.Join(prefix, lp)
+		}
 		sp.LocalhostProfile = &np
 		return nil
 	}

@@ -208,7 +208,7 @@ func FuzzDecodePod(f *testing.F) {
 		// Whatever decodes can be turned into a case's pod without panic.
 		c := &harness.Case{Name: "fuzz", SeccompRef: harness.SeccompRef{Kind: harness.SeccompLocalhost, Path: "p.json"},
 			AppArmorRef: harness.AppArmorRef{Kind: harness.AppArmorLocalhost, Name: "x"}}
-		_ = applySeccomp(p, c.SeccompRef, "pre")
+		_ = applySeccomp(p, c.SeccompRef, "pre", nil)
 		applyAppArmor(p, c.AppArmorRef, true)
 		_ = podSeccompProfiles(p)
 	})
@@ -257,5 +257,24 @@ func TestDefaultProbePath(t *testing.T) {
 	}
 	if got := DefaultProbePath(&harness.Plan{}); got != "/probe" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// The SPO installer names files itself: mapped paths win over the prefix,
+// paths it does not know (a missing profile) keep the prefix.
+func TestBuildPodMappedLocalhostPaths(t *testing.T) {
+	c := &harness.Case{Name: "the seed's pod", PodPath: writeManifest(t, manifest)}
+	p, err := BuildPod(testPlan(t), c, "", PodSpecOptions{
+		Namespace: "ns", LocalhostPrefix: "operator/ns",
+		LocalhostPaths: map[string]string{"profiles/fine-grained.json": "operator/ns/profiles-fine-grained.json"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := *p.Spec.SecurityContext.SeccompProfile.LocalhostProfile; got != "operator/ns/profiles-fine-grained.json" {
+		t.Errorf("pod-level Localhost %q", got)
+	}
+	if got := *p.Spec.InitContainers[0].SecurityContext.SeccompProfile.LocalhostProfile; got != "operator/ns/profiles/audit.json" {
+		t.Errorf("container-level Localhost %q", got)
 	}
 }
