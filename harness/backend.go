@@ -46,6 +46,14 @@ type Backend interface {
 	Close(ctx context.Context) error
 }
 
+// CaseExpander is implemented by backends that run a case more than once:
+// the cluster backend with --all-nodes runs it on every node. Run asks
+// after Prepare and runs (and reports) each case it returns under that
+// case's own name; the plan itself is left as it is.
+type CaseExpander interface {
+	ExpandCase(c *Case) []*Case
+}
+
 // Instance is one started case.
 type Instance interface {
 	// Observations delivers what the backend sees, in order. The channel

@@ -191,8 +191,14 @@ func Run(ctx context.Context, plan *Plan, opts Options) (*Result, error) {
 	res.Env = env
 
 	cases := make([]*Case, 0, len(plan.Cases))
+	exp, _ := b.(CaseExpander)
 	for _, c := range plan.Cases {
-		if sel == nil || sel.MatchString(c.Name) {
+		if sel != nil && !sel.MatchString(c.Name) {
+			continue
+		}
+		if exp != nil {
+			cases = append(cases, exp.ExpandCase(c)...)
+		} else {
 			cases = append(cases, c)
 		}
 	}

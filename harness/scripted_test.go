@@ -213,3 +213,42 @@ cases:
 		t.Errorf("started %d, stopped %d, closed %v", s.started, s.stopped, s.closed)
 	}
 }
+
+// twice runs every case twice, as the cluster backend's --all-nodes does
+// once per node.
+type twice struct{ *scripted }
+
+func (t twice) ExpandCase(c *Case) []*Case {
+	a, b := *c, *c
+	a.Name, b.Name = c.Name+" @a", c.Name+" @b"
+	return []*Case{&a, &b}
+}
+
+func TestRunExpandsCasesWithoutChangingThePlan(t *testing.T) {
+	Register(BackendSpec{Name: "fake-twice", Summary: "test backend", New: func(cfg BackendConfig) (Backend, error) { return twice{newScripted(cfg)}, nil }})
+	p := writePlanDir(t, `
+backend: fake-twice
+stableFor: 50ms
+cases:
+  - {name: runs, workload: {command: [run]}, expect: {outcome: Running}}
+  - {name: other, workload: {command: [run]}, expect: {outcome: Running}}
+`, nil)
+	plan, err := LoadPlan(p, PlanSource{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), plan, Options{Run: "^runs$"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range res.Cases {
+		names = append(names, c.Name+":"+string(c.Status))
+	}
+	if got := strings.Join(names, ","); got != "runs @a:passed,runs @b:passed" {
+		t.Errorf("cases %s", got)
+	}
+	if len(plan.Cases) != 2 || plan.Cases[0].Name != "runs" {
+		t.Errorf("the plan changed: %v", plan.Cases)
+	}
+}

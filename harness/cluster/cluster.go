@@ -99,9 +99,10 @@ type Backend struct {
 	installed bool
 	// dyn is set when the Security Profiles Operator installs the
 	// profiles.
-	dyn       dynamic.Interface
-	origCases []*harness.Case
-	caseNode  map[*harness.Case]string
+	dyn dynamic.Interface
+	// targets are the nodes every case runs on (allNodes).
+	targets  []corev1.Node
+	caseNode map[*harness.Case]string
 }
 
 // New creates the backend (registered as "cluster").
@@ -248,7 +249,9 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 	}
 
 	if b.opts.AllNodes {
-		b.expand(targets)
+		b.mu.Lock()
+		b.targets = targets
+		b.mu.Unlock()
 		names := make([]string, len(targets))
 		for i, n := range targets {
 			names[i] = n.Name
@@ -258,23 +261,23 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 	return env, nil
 }
 
-// expand replaces the plan's cases by one copy per node, named
-// "<case> @<node>", so that each node's result is reported on its own.
-// Close puts the plan's own cases back.
-func (b *Backend) expand(targets []corev1.Node) {
+// ExpandCase implements harness.CaseExpander: with allNodes, a copy of c
+// per node, named "<case> @<node>", so that each node's result is
+// reported on its own.
+func (b *Backend) ExpandCase(c *harness.Case) []*harness.Case {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.origCases = b.plan.Cases
-	var out []*harness.Case
-	for _, c := range b.plan.Cases {
-		for _, n := range targets {
-			cp := *c
-			cp.Name = c.Name + " @" + n.Name
-			out = append(out, &cp)
-			b.caseNode[&cp] = n.Name
-		}
+	if len(b.targets) == 0 {
+		return []*harness.Case{c}
 	}
-	b.plan.Cases = out
+	out := make([]*harness.Case, 0, len(b.targets))
+	for _, n := range b.targets {
+		cp := *c
+		cp.Name = c.Name + " @" + n.Name
+		out = append(out, &cp)
+		b.caseNode[&cp] = n.Name
+	}
+	return out
 }
 
 // Start runs case c as a pod (on its node with allNodes).
@@ -293,9 +296,6 @@ func (b *Backend) Start(ctx context.Context, c *harness.Case) (harness.Instance,
 func (b *Backend) Close(ctx context.Context) error {
 	b.mu.Lock()
 	r, client, ns, runID, installed, dyn := b.runner, b.client, b.ns, b.runID, b.installed, b.dyn
-	if b.origCases != nil {
-		b.plan.Cases, b.origCases = b.origCases, nil
-	}
 	b.mu.Unlock()
 	var errs []error
 	if r != nil {

@@ -140,23 +140,24 @@ func TestInstallerFailure(t *testing.T) {
 	}
 }
 
-func TestExpandAndRestore(t *testing.T) {
+func TestExpandCase(t *testing.T) {
 	plan := &harness.Plan{Cases: []*harness.Case{{Name: "a"}, {Name: "b"}}}
 	b := &Backend{plan: plan, caseNode: map[*harness.Case]string{}, logf: t.Logf}
-	nodes := []corev1.Node{{}, {}}
-	nodes[0].Name, nodes[1].Name = "n1", "n2"
-	b.expand(nodes)
+	if got := b.ExpandCase(plan.Cases[0]); len(got) != 1 || got[0] != plan.Cases[0] {
+		t.Errorf("without allNodes a case runs once: %v", got)
+	}
+	b.targets = []corev1.Node{{}, {}}
+	b.targets[0].Name, b.targets[1].Name = "n1", "n2"
 	var names []string
 	for _, c := range plan.Cases {
-		names = append(names, c.Name+"="+b.caseNode[c])
+		for _, e := range b.ExpandCase(c) {
+			names = append(names, e.Name+"="+b.caseNode[e])
+		}
 	}
 	if strings.Join(names, ",") != "a @n1=n1,a @n2=n2,b @n1=n1,b @n2=n2" {
 		t.Errorf("expanded %v", names)
 	}
-	if err := b.Close(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	if len(plan.Cases) != 2 || plan.Cases[0].Name != "a" {
-		t.Errorf("Close did not restore the plan's cases: %v", plan.Cases)
+		t.Errorf("the plan's cases changed: %v", plan.Cases)
 	}
 }
