@@ -10,7 +10,6 @@
 package local
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"github.com/secprof/secprof/harness"
+	"github.com/secprof/secprof/harness/aaload"
 	"github.com/secprof/secprof/harness/filter"
 )
 
@@ -48,7 +48,8 @@ const containerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 type Backend struct {
 	cfg      harness.BackendConfig
 	plan     *harness.Plan
-	apparmor apparmorHost
+	apparmor bool        // the host kernel enforces AppArmor (set by Prepare)
+	aa       aaload.Host // profiles the host had before the run stay after it
 	ports    portLocks
 	logf     func(string, ...any)
 
@@ -63,7 +64,7 @@ func New(cfg harness.BackendConfig) (harness.Backend, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	return &Backend{cfg: cfg, plan: cfg.Plan, logf: logf, running: map[*instance]bool{}}, nil
+	return &Backend{cfg: cfg, plan: cfg.Plan, aa: aaload.Host{KeepPreloaded: true}, logf: logf, running: map[*instance]bool{}}, nil
 }
 
 // Prepare detects AppArmor and loads the plan's AppArmor profiles where
@@ -86,14 +87,14 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 			return env, err
 		}
 	}
-	b.apparmor = detectAppArmor()
-	env.AppArmor = b.apparmor.enabled
+	b.apparmor = aaload.Enabled()
+	env.AppArmor = b.apparmor
 	if !env.AppArmor {
 		env.Notes = append(env.Notes, "AppArmor is not enabled on this host: cases with an AppArmor profile are Blocked, as kubelet blocks them")
 		return env, nil
 	}
 	if dir := b.plan.Profiles.AppArmor; dir != "" {
-		loaded, err := b.apparmor.loadDir(ctx, dir, b.logf)
+		loaded, err := b.aa.LoadDir(ctx, dir, b.logf)
 		b.mu.Lock()
 		b.loaded = loaded
 		b.mu.Unlock()
@@ -121,7 +122,7 @@ func (b *Backend) Close(ctx context.Context) error {
 	if b.cfg.Keep || len(loaded) == 0 {
 		return nil
 	}
-	return b.apparmor.unload(ctx, loaded)
+	return b.aa.Unload(ctx, loaded)
 }
 
 // spec is a case resolved for this host.
@@ -153,7 +154,7 @@ func (b *Backend) resolve(ctx context.Context, c *harness.Case) (*spec, error) {
 	// AppArmor first: kubelet's admission runs before the runtime.
 	switch c.AppArmorRef.Kind {
 	case harness.AppArmorLocalhost, harness.AppArmorRuntimeDefault:
-		if !b.apparmor.enabled {
+		if !b.apparmor {
 			o := harness.Rejected(harness.ReasonAppArmor, "Cannot enforce AppArmor: AppArmor is not enabled on the host")
 			s.early = &o
 			return s, nil
@@ -161,7 +162,7 @@ func (b *Backend) resolve(ctx context.Context, c *harness.Case) (*spec, error) {
 		if c.AppArmorRef.Kind == harness.AppArmorRuntimeDefault {
 			return nil, harness.Skip("the local backend has no runtime/default AppArmor profile")
 		}
-		if !b.apparmor.isLoaded(c.AppArmorRef.Name) {
+		if found, _ := b.aa.Loaded(c.AppArmorRef.Name); !found {
 			o := harness.CreateFailed("failed to generate apparmor spec opts: apparmor profile not found " + c.AppArmorRef.Name)
 			s.early = &o
 			return s, nil
@@ -396,94 +397,4 @@ func portFree(ctx context.Context, port int) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// apparmorHost is what this host's kernel knows of AppArmor.
-type apparmorHost struct {
-	enabled bool
-}
-
-const apparmorFS = "/sys/kernel/security/apparmor"
-
-func detectAppArmor() apparmorHost {
-	b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")
-	if err != nil || !strings.HasPrefix(strings.TrimSpace(string(b)), "Y") {
-		return apparmorHost{}
-	}
-	if _, err := os.Stat(apparmorFS + "/profiles"); err != nil {
-		return apparmorHost{}
-	}
-	return apparmorHost{enabled: true}
-}
-
-// isLoaded reads the kernel's list of loaded profiles.
-func (a apparmorHost) isLoaded(name string) bool {
-	f, err := os.Open(apparmorFS + "/profiles")
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// "k8s-apparmor-example-deny-write (enforce)"
-		n := sc.Text()
-		if i := strings.LastIndex(n, " ("); i >= 0 {
-			n = n[:i]
-		}
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
-
-// loadDir loads every profile file of dir with apparmor_parser -r (like
-// the kind backend does on the host) and returns the files loaded.
-func (a apparmorHost) loadDir(ctx context.Context, dir string, logf func(string, ...any)) ([]string, error) {
-	parser, err := exec.LookPath("apparmor_parser")
-	if err != nil {
-		return nil, fmt.Errorf("AppArmor is enabled but apparmor_parser is not installed (Debian package apparmor): %w", err)
-	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var loaded []string
-	for _, e := range ents {
-		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		// Profiles the host had before the run stay after it.
-		already := false
-		if names, err := exec.CommandContext(ctx, parser, "-N", p).Output(); err == nil {
-			already = true
-			for _, n := range strings.Fields(string(names)) {
-				already = already && a.isLoaded(n)
-			}
-		}
-		out, err := exec.CommandContext(ctx, parser, "-r", "-W", p).CombinedOutput()
-		if err != nil {
-			return loaded, fmt.Errorf("apparmor_parser -r %s: %v: %s", p, err, strings.TrimSpace(string(out)))
-		}
-		logf("apparmor: loaded %s", p)
-		if !already {
-			loaded = append(loaded, p)
-		}
-	}
-	return loaded, nil
-}
-
-func (a apparmorHost) unload(ctx context.Context, files []string) error {
-	parser, err := exec.LookPath("apparmor_parser")
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, p := range files {
-		if out, err := exec.CommandContext(ctx, parser, "-R", p).CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("apparmor_parser -R %s: %v: %s", p, err, strings.TrimSpace(string(out))))
-		}
-	}
-	return errors.Join(errs...)
 }
