@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -436,16 +435,13 @@ func (in *instance) running() error {
 	return nil
 }
 
-// maxExecOutput bounds what an exec check keeps.
-const maxExecOutput = 1 << 20
-
 // Exec runs argv in the container, like `docker exec` (and kubectl exec):
 // the engine applies the container's seccomp and AppArmor profiles to it.
 func (in *instance) Exec(ctx context.Context, argv []string) (harness.ExecResult, error) {
 	if err := in.running(); err != nil {
 		return harness.ExecResult{}, err
 	}
-	out := &limitedBuffer{max: maxExecOutput}
+	out := &harness.LimitedBuffer{Max: harness.MaxExecOutput}
 	code, err := in.b.exec(ctx, in.ctr.GetContainerID(), argv, out, out)
 	if err != nil {
 		return harness.ExecResult{}, err
@@ -543,7 +539,7 @@ func (b *Backend) tail(ctx context.Context, id string, n int) []string {
 		return nil
 	}
 	defer rc.Close()
-	buf := &limitedBuffer{max: maxExecOutput}
+	buf := &harness.LimitedBuffer{Max: harness.MaxExecOutput}
 	stdcopy.StdCopy(buf, buf, rc)
 	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
 	if len(lines) == 1 && lines[0] == "" {
@@ -560,32 +556,4 @@ type tcLogger struct{ logf func(string, ...any) }
 
 func (l tcLogger) Printf(format string, args ...any) {
 	l.logf("testcontainers: "+strings.TrimRight(format, "\n"), args...)
-}
-
-// limitedBuffer is a concurrency-safe buffer that drops what exceeds max.
-type limitedBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf bytes.Buffer
-}
-
-func (l *limitedBuffer) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if room := l.max - l.buf.Len(); room > 0 {
-		l.buf.Write(b[:min(len(b), room)])
-	}
-	return len(b), nil
-}
-
-func (l *limitedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *limitedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]byte(nil), l.buf.Bytes()...)
 }

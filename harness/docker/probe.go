@@ -42,8 +42,8 @@ func (in *instance) Probe(ctx context.Context, syscalls []string) (*probe.Report
 	if len(syscalls) > 0 {
 		argv = append(argv, "-syscalls", strings.Join(syscalls, ","))
 	}
-	var out, errb limitedBuffer
-	out.max, errb.max = maxExecOutput, 64<<10
+	var out, errb harness.LimitedBuffer
+	out.Max, errb.Max = harness.MaxExecOutput, 64<<10
 	code, err := in.b.exec(ctx, in.ctr.GetContainerID(), argv, &out, &errb)
 	if err != nil {
 		return nil, err
@@ -175,8 +175,8 @@ func (in *instance) baseline(ctx context.Context, argv []string, src string) (*p
 		return nil, err
 	}
 	defer rc.Close()
-	var out, errb limitedBuffer
-	out.max, errb.max = maxExecOutput, 64<<10
+	var out, errb harness.LimitedBuffer
+	out.Max, errb.Max = harness.MaxExecOutput, 64<<10
 	if _, err := stdcopy.StdCopy(&out, &errb, rc); err != nil {
 		return nil, err
 	}

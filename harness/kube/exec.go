@@ -32,9 +32,6 @@ import (
 	"github.com/secprof/secprof/harness/probe"
 )
 
-// maxExecOutput bounds what an exec keeps.
-const maxExecOutput = 1 << 20
-
 // Exec runs argv in the workload's container through the API (kubectl
 // exec): the runtime starts it under the container's seccomp and AppArmor
 // profiles.
@@ -42,9 +39,8 @@ func (in *instance) Exec(ctx context.Context, argv []string) (harness.ExecResult
 	if !in.running() {
 		return harness.ExecResult{}, errNotRunning
 	}
-	var out limitedBuffer
-	out.max = maxExecOutput
-	code, err := in.r.exec(ctx, in.pod.Namespace, in.pod.Name, in.mainContainer(), argv, &out, &out)
+	out := &harness.LimitedBuffer{Max: harness.MaxExecOutput}
+	code, err := in.r.exec(ctx, in.pod.Namespace, in.pod.Name, in.mainContainer(), argv, out, out)
 	if err != nil {
 		return harness.ExecResult{}, err
 	}
@@ -151,8 +147,8 @@ func (r *Runner) portForward(ctx context.Context, ns, pod string, port int) (*fo
 	}
 	f := &forward{stop: make(chan struct{}), done: make(chan struct{})}
 	ready := make(chan struct{})
-	var errOut limitedBuffer
-	errOut.max = 64 << 10
+	var errOut harness.LimitedBuffer
+	errOut.Max = 64 << 10
 	pf, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{"0:" + strconv.Itoa(port)}, f.stop, ready, io.Discard, &errOut)
 	if err != nil {
 		return nil, err
@@ -189,8 +185,8 @@ func (in *instance) Probe(ctx context.Context, syscalls []string) (*probe.Report
 		return nil, errNotRunning
 	}
 	argv := probeArgv(in.r.cfg.ProbePath, syscalls)
-	var out, errb limitedBuffer
-	out.max, errb.max = maxExecOutput, 64<<10
+	var out, errb harness.LimitedBuffer
+	out.Max, errb.Max = harness.MaxExecOutput, 64<<10
 	code, err := in.r.exec(ctx, in.pod.Namespace, in.pod.Name, in.mainContainer(), argv, &out, &errb)
 	if err != nil {
 		return nil, err
@@ -297,7 +293,7 @@ func (in *instance) baselineProbe(ctx context.Context, argv []string) (*probe.Re
 	if err != nil {
 		return nil, fmt.Errorf("pod %s: %v", created.Name, err)
 	}
-	b, err := cs.CoreV1().Pods(created.Namespace).GetLogs(created.Name, &corev1.PodLogOptions{LimitBytes: ptr(int64(maxExecOutput))}).DoRaw(ctx)
+	b, err := cs.CoreV1().Pods(created.Namespace).GetLogs(created.Name, &corev1.PodLogOptions{LimitBytes: ptr(int64(harness.MaxExecOutput))}).DoRaw(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -305,32 +301,4 @@ func (in *instance) baselineProbe(ctx context.Context, argv []string) (*probe.Re
 		return nil, fmt.Errorf("pod %s failed: %s", created.Name, shortenBytes(b, 300))
 	}
 	return decodeReport(b)
-}
-
-// limitedBuffer is a concurrency-safe buffer that drops what exceeds max.
-type limitedBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf bytes.Buffer
-}
-
-func (l *limitedBuffer) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if room := l.max - l.buf.Len(); room > 0 {
-		l.buf.Write(b[:min(len(b), room)])
-	}
-	return len(b), nil
-}
-
-func (l *limitedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *limitedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]byte(nil), l.buf.Bytes()...)
 }

@@ -152,9 +152,6 @@ func (in *instance) Address(ctx context.Context, port int) (string, error) {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
 }
 
-// maxExecOutput bounds what an exec check keeps.
-const maxExecOutput = 1 << 20
-
 // Exec runs argv under the workload's profiles, in its directory and
 // environment, like kubectl exec runs it in the container.
 func (in *instance) Exec(ctx context.Context, argv []string) (harness.ExecResult, error) {
@@ -171,11 +168,11 @@ func (in *instance) Exec(ctx context.Context, argv []string) (harness.ExecResult
 		}
 		path = p
 	}
-	out := &limitedBuffer{max: maxExecOutput}
+	out := &harness.LimitedBuffer{Max: harness.MaxExecOutput}
 	return in.run(ctx, path, argv, out)
 }
 
-func (in *instance) run(ctx context.Context, path string, argv []string, out *limitedBuffer) (harness.ExecResult, error) {
+func (in *instance) run(ctx context.Context, path string, argv []string, out *harness.LimitedBuffer) (harness.ExecResult, error) {
 	p, err := sandbox.Start(ctx, in.config(path, argv, out, out))
 	var se *sandbox.StartError
 	if errors.As(err, &se) {
@@ -224,8 +221,8 @@ func (in *instance) probeOnce(ctx context.Context, path string, argv []string, c
 	if !confined {
 		cfg.Filter, cfg.AppArmor = nil, ""
 	}
-	var out, errb limitedBuffer
-	out.max, errb.max = maxExecOutput, 64<<10
+	var out, errb harness.LimitedBuffer
+	out.Max, errb.Max = harness.MaxExecOutput, 64<<10
 	cfg.Stdout, cfg.Stderr = &out, &errb
 	p, err := sandbox.Start(ctx, cfg)
 	var se *sandbox.StartError
@@ -420,32 +417,4 @@ func (r *lineRing) last(n int) []string {
 		lines = lines[len(lines)-n:]
 	}
 	return append([]string(nil), lines...)
-}
-
-// limitedBuffer is a concurrency-safe buffer that drops what exceeds max.
-type limitedBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf bytes.Buffer
-}
-
-func (l *limitedBuffer) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if room := l.max - l.buf.Len(); room > 0 {
-		l.buf.Write(b[:min(len(b), room)])
-	}
-	return len(b), nil
-}
-
-func (l *limitedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *limitedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]byte(nil), l.buf.Bytes()...)
 }
