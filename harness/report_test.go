@@ -3,10 +3,6 @@ package harness
 import (
 	"encoding/json"
 	"encoding/xml"
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,30 +57,5 @@ func TestReports(t *testing.T) {
 	var back Result
 	if err := json.Unmarshal([]byte(js.String()), &back); err != nil || back.Cases[1].Verdict.Outcome != CrashLoopBackOff || back.Cases[1].Explanation.Denied[0] != "bind" {
 		t.Errorf("json round trip: %v %+v", err, back)
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "out.json")
-	if err := WriteFileAtomic(p, func(w io.Writer) error { _, err := io.WriteString(w, "one"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	// A failing writer leaves the old file and no temporary file.
-	err := WriteFileAtomic(p, func(w io.Writer) error {
-		io.WriteString(w, "partial")
-		return errors.New("boom")
-	})
-	if err == nil {
-		t.Fatal("no error")
-	}
-	if b, _ := os.ReadFile(p); string(b) != "one" {
-		t.Errorf("content %q", b)
-	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
-		t.Errorf("left: %v", ents)
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, "no", "such", "dir.json"), func(io.Writer) error { return nil }); err == nil {
-		t.Error("writing into a missing directory succeeded")
 	}
 }

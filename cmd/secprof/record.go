@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/secprof/secprof/harness"
 	"github.com/secprof/secprof/harness/record"
+	"github.com/secprof/secprof/lint/report"
 )
 
 func init() {
@@ -57,7 +57,7 @@ errors.`,
 				if err := write(cmd.OutOrStdout()); err != nil {
 					return usageError(err)
 				}
-			} else if err := harness.WriteFileAtomic(output, write); err != nil {
+			} else if err := report.WriteFileAtomic(output, write); err != nil {
 				return usageError(err)
 			}
 			msg := fmt.Sprintf("recorded %d syscalls of %s", len(res.Syscalls), strings.Join(args, " "))

@@ -14,6 +14,7 @@ import (
 	_ "github.com/secprof/secprof/harness/docker"  // containers through testcontainers-go
 	_ "github.com/secprof/secprof/harness/kind"    // a kind cluster made for the run
 	_ "github.com/secprof/secprof/harness/local"   // the default backend
+	"github.com/secprof/secprof/lint/report"
 )
 
 type testFlags struct {
@@ -162,12 +163,12 @@ func finishTest(out io.Writer, fl *testFlags, res *harness.Result, runErr error)
 		return usageError(err)
 	}
 	if fl.junit != "" {
-		if err := harness.WriteFileAtomic(fl.junit, func(w io.Writer) error { return harness.WriteJUnit(w, res) }); err != nil {
+		if err := report.WriteFileAtomic(fl.junit, func(w io.Writer) error { return harness.WriteJUnit(w, res) }); err != nil {
 			return usageError(fmt.Errorf("--junit: %w", err))
 		}
 	}
 	if fl.jsonFile != "" {
-		if err := harness.WriteFileAtomic(fl.jsonFile, func(w io.Writer) error { return harness.WriteJSON(w, res) }); err != nil {
+		if err := report.WriteFileAtomic(fl.jsonFile, func(w io.Writer) error { return harness.WriteJSON(w, res) }); err != nil {
 			return usageError(fmt.Errorf("--json: %w", err))
 		}
 	}

@@ -4,6 +4,7 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -67,8 +68,10 @@ func Write(w io.Writer, format string, in Input) error {
 }
 
 // WriteFileAtomic writes what write produces to path through a temporary
-// file in the same directory that is renamed into place only on success, so
-// an interrupted or failed run never leaves a partial report behind.
+// file in the same directory that is synced and renamed into place only on
+// success, so readers never see a partial report and an interrupted or
+// failed run leaves nothing behind. The lint and the test reports both
+// use it.
 func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
@@ -81,10 +84,17 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err = write(tmp); err != nil {
+	bw := bufio.NewWriter(tmp)
+	if err = write(bw); err != nil {
+		return err
+	}
+	if err = bw.Flush(); err != nil {
 		return err
 	}
 	if err = tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
 		return err
 	}
 	if err = tmp.Close(); err != nil {

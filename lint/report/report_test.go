@@ -202,6 +202,9 @@ func TestWriteFileAtomicLeavesNothingOnFailure(t *testing.T) {
 	if b, _ := os.ReadFile(p); string(b) != "new" {
 		t.Errorf("got %q", b)
 	}
+	if err := WriteFileAtomic(filepath.Join(dir, "no", "such", "dir.json"), func(io.Writer) error { return nil }); err == nil {
+		t.Error("writing into a missing directory succeeded")
+	}
 }
 
 // sarifSchema returns the official SARIF 2.1.0 JSON schema. It is not
