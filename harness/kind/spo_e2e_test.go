@@ -136,7 +136,10 @@ func deploySPO(t *testing.T, ctx context.Context, kubeconfig, image, crds string
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.create(ctx, bytes.ReplaceAll(b, []byte("SPO_IMAGE"), []byte(image))); err != nil {
+	host := controlPlaneIP(t, ctx, a.cs)
+	b = bytes.ReplaceAll(b, []byte("SPO_IMAGE"), []byte(image))
+	b = bytes.ReplaceAll(b, []byte("SPO_APISERVER_HOST"), []byte(host))
+	if err := a.create(ctx, b); err != nil {
 		t.Fatalf("SPO daemon: %v", err)
 	}
 	err = wait.PollUntilContextTimeout(ctx, time.Second, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
@@ -158,6 +161,24 @@ func deploySPO(t *testing.T, ctx context.Context, kubeconfig, image, crds string
 		t.Fatalf("the SPO daemon did not get ready: %v%s", err, sb.String())
 	}
 	t.Logf("Security Profiles Operator daemon ready on every node in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// controlPlaneIP is the InternalIP of the cluster's control-plane node.
+func controlPlaneIP(t *testing.T, ctx context.Context, cs kubernetes.Interface) string {
+	t.Helper()
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "node-role.kubernetes.io/control-plane"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes.Items {
+		for _, a := range n.Status.Addresses {
+			if a.Type == "InternalIP" {
+				return a.Address
+			}
+		}
+	}
+	t.Fatal("no control-plane node with an InternalIP")
+	return ""
 }
 
 // spoObjectsLeft lists the SeccompProfiles of secprof's runs that are
