@@ -49,7 +49,7 @@ func BenchmarkCheck(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		// A fresh context per iteration: the profile index is rebuilt, as
 		// in a real run.
-		ctx := &lint.Context{Context: context.Background(), Config: w.cfg, Root: w.root, Files: files}
+		ctx := &lint.Context{Context: context.Background(), Config: w.Config, Root: w.Root, Files: files}
 		for _, f := range files {
 			c.Check(ctx, f)
 		}

@@ -1,9 +1,7 @@
 package k8s
 
 import (
-	"context"
 	"flag"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,114 +10,35 @@ import (
 
 	"github.com/secprof/secprof/config"
 	"github.com/secprof/secprof/lint"
+	"github.com/secprof/secprof/lint/linttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata")
 
-// workspace is a temporary lint root holding the test profiles
-// (testdata/profiles: seccomp/ and apparmor/) and a .secprof.yaml that
-// points at them.
-type workspace struct {
-	t    testing.TB
-	root string
-	cfg  *config.File
-}
-
 const defaultConfig = "profiles:\n  seccomp: seccomp\n  apparmor: apparmor\n"
 
-func newWorkspace(t testing.TB, cfgYAML string) *workspace {
+// newWorkspace is a lint root holding the test profiles
+// (testdata/profiles: seccomp/ and apparmor/) and a .secprof.yaml that
+// points at them.
+func newWorkspace(t testing.TB, cfgYAML string) *linttest.Workspace {
 	t.Helper()
-	root, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	copyTree(t, "testdata/profiles", root)
-	cfgPath := filepath.Join(root, config.DefaultFile)
-	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	w := linttest.NewWorkspace(t)
+	linttest.CopyTree(t, "testdata/profiles", w.Root)
+	cfgPath := w.Write(config.DefaultFile, cfgYAML)
 	cfg, err := config.Parse(cfgPath, []byte(cfgYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &workspace{t: t, root: root, cfg: cfg}
-}
-
-func copyTree(t testing.TB, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		dst := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (w *workspace) write(name, content string) string {
-	w.t.Helper()
-	p := filepath.Join(w.root, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		w.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		w.t.Fatal(err)
-	}
-	return p
-}
-
-// lint runs the real runner with the k8s checker on paths (relative to the
-// workspace).
-func (w *workspace) lint(c lint.Checker, paths ...string) []lint.Finding {
-	w.t.Helper()
-	abs := make([]string, len(paths))
-	for i, p := range paths {
-		abs[i] = filepath.Join(w.root, filepath.FromSlash(p))
-	}
-	res, err := lint.Run(context.Background(), lint.Options{Root: w.root, Config: w.cfg, Checkers: []lint.Checker{c}}, abs)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return res.Findings
+	w.Config = cfg
+	return w
 }
 
 // lintOne writes content as name and lints it.
 func lintOne(t testing.TB, content string) []lint.Finding {
 	t.Helper()
 	w := newWorkspace(t, defaultConfig)
-	w.write("pod.yaml", content)
-	return w.lint(New(), "pod.yaml")
-}
-
-func render(fs []lint.Finding) string {
-	var b strings.Builder
-	for _, f := range fs {
-		b.WriteString(f.String())
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
-
-// only keeps the findings of rule id.
-func only(fs []lint.Finding, id string) []lint.Finding {
-	var out []lint.Finding
-	for _, f := range fs {
-		if f.Rule == id {
-			out = append(out, f)
-		}
-	}
-	return out
+	w.Write("pod.yaml", content)
+	return w.Lint(New(), "pod.yaml")
 }
 
 // want checks that fs are exactly the findings of rule id at the given
@@ -132,9 +51,9 @@ type want struct {
 
 func expect(t *testing.T, fs []lint.Finding, id string, ws ...want) {
 	t.Helper()
-	got := only(fs, id)
+	got := linttest.Only(fs, id)
 	if len(got) != len(ws) {
-		t.Fatalf("%s: got %d findings, want %d:\n%s", id, len(got), len(ws), render(got))
+		t.Fatalf("%s: got %d findings, want %d:\n%s", id, len(got), len(ws), linttest.Render(got))
 	}
 	for i, w := range ws {
 		f := got[i]
@@ -169,8 +88,8 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				w := newWorkspace(t, defaultConfig)
-				w.write(name, string(b))
-				got := render(w.lint(New(), name))
+				w.Write(name, string(b))
+				got := linttest.Render(w.Lint(New(), name))
 				if dir == "ok" {
 					if got != "" {
 						t.Errorf("findings on a good manifest:\n%s", got)
@@ -204,8 +123,8 @@ func TestGolden(t *testing.T) {
 // with testdata/fixtures.golden.
 func TestFixtures(t *testing.T) {
 	w := newWorkspace(t, defaultConfig)
-	copyTree(t, "../../fixtures/pods", filepath.Join(w.root, "pods"))
-	got := render(w.lint(New(), "pods"))
+	linttest.CopyTree(t, "../../fixtures/pods", filepath.Join(w.Root, "pods"))
+	got := linttest.Render(w.Lint(New(), "pods"))
 	golden := "testdata/fixtures.golden"
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -226,7 +145,7 @@ func TestFixtures(t *testing.T) {
 			continue
 		}
 		bad := "pods/bad/" + strings.TrimPrefix(r.ID, "k8s/") + ".yaml"
-		if _, err := os.Stat(filepath.Join(w.root, bad)); err != nil {
+		if _, err := os.Stat(filepath.Join(w.Root, bad)); err != nil {
 			t.Errorf("no fixture %s", bad)
 			continue
 		}

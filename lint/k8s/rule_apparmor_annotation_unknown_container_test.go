@@ -1,6 +1,10 @@
 package k8s
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/secprof/secprof/lint/linttest"
+)
 
 func TestAppArmorAnnotationUnknownContainer(t *testing.T) {
 	fs := lintOne(t, `apiVersion: apps/v1
@@ -25,7 +29,7 @@ spec:
 	expect(t, fs, RuleAppArmorAnnotationUnknownContainer,
 		want{"8:9", 0, `names container "ngnix", which Deployment "web" does not have (its containers are "nginx", "setup")`},
 		want{"11:9", 0, `"zzzzzzzz"`})
-	got := only(fs, RuleAppArmorAnnotationUnknownContainer)
+	got := linttest.Only(fs, RuleAppArmorAnnotationUnknownContainer)
 	if got[0].Fix != "did you mean container.apparmor.security.beta.kubernetes.io/nginx?" || got[1].Fix != "" {
 		t.Errorf("fixes: %q, %q", got[0].Fix, got[1].Fix)
 	}

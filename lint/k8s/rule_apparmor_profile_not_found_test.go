@@ -33,32 +33,32 @@ func TestAppArmorProfileNotFound(t *testing.T) {
 	})
 	t.Run("child profiles and nested directories", func(t *testing.T) {
 		w := newWorkspace(t, defaultConfig)
-		w.write("apparmor/sub/nested", "profile outer {\n  profile inner {\n  }\n}\n")
-		w.write("pod.yaml", podAA("outer//inner", "outer"))
-		expect(t, w.lint(New(), "pod.yaml"), RuleAppArmorProfileNotFound)
+		w.Write("apparmor/sub/nested", "profile outer {\n  profile inner {\n  }\n}\n")
+		w.Write("pod.yaml", podAA("outer//inner", "outer"))
+		expect(t, w.Lint(New(), "pod.yaml"), RuleAppArmorProfileNotFound)
 	})
 	t.Run("a file with syntax errors still defines what parses", func(t *testing.T) {
 		w := newWorkspace(t, defaultConfig)
-		w.write("apparmor/broken", "profile good {\n  file,\n}\nprofile bad {\n  this is not a rule\n")
-		w.write("pod.yaml", podAA("good", "good"))
-		expect(t, w.lint(New(), "pod.yaml"), RuleAppArmorProfileNotFound)
+		w.Write("apparmor/broken", "profile good {\n  file,\n}\nprofile bad {\n  this is not a rule\n")
+		w.Write("pod.yaml", podAA("good", "good"))
+		expect(t, w.Lint(New(), "pod.yaml"), RuleAppArmorProfileNotFound)
 	})
 	t.Run("not configured", func(t *testing.T) {
 		w := newWorkspace(t, "profiles: {seccomp: seccomp}\n")
-		w.write("pod.yaml", podAA("nope", "nope"))
-		expect(t, w.lint(New(), "pod.yaml"), RuleAppArmorProfileNotFound)
+		w.Write("pod.yaml", podAA("nope", "nope"))
+		expect(t, w.Lint(New(), "pod.yaml"), RuleAppArmorProfileNotFound)
 	})
 	t.Run("directory missing", func(t *testing.T) {
 		w := newWorkspace(t, "profiles: {apparmor: nowhere}\n")
-		w.write("pod.yaml", podAA("k8s-apparmor-example-deny-write", "k8s-apparmor-example-deny-write"))
-		expect(t, w.lint(New(), "pod.yaml"), RuleAppArmorProfileNotFound,
+		w.Write("pod.yaml", podAA("k8s-apparmor-example-deny-write", "k8s-apparmor-example-deny-write"))
+		expect(t, w.Lint(New(), "pod.yaml"), RuleAppArmorProfileNotFound,
 			want{"6:58", 0, "the AppArmor directory nowhere (profiles.apparmor) does not exist"},
 			want{"12:60", 0, "does not exist"})
 	})
 	t.Run("custom namer", func(t *testing.T) {
 		w := newWorkspace(t, defaultConfig)
-		w.write("pod.yaml", podAA("x", "y"))
+		w.Write("pod.yaml", podAA("x", "y"))
 		named := func([]byte) ([]string, error) { return []string{"x", "y"}, nil }
-		expect(t, w.lint(New(WithProfileNamer(named)), "pod.yaml"), RuleAppArmorProfileNotFound)
+		expect(t, w.Lint(New(WithProfileNamer(named)), "pod.yaml"), RuleAppArmorProfileNotFound)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/secprof/secprof/lint"
+	"github.com/secprof/secprof/lint/linttest"
 )
 
 func TestDeprecatedAnnotation(t *testing.T) {
@@ -22,7 +23,7 @@ spec:
 		expect(t, fs, RuleDeprecatedAnnotation,
 			want{"5:5", lint.Warning, "deprecated since Kubernetes v1.19 and ignored since v1.27; use spec.securityContext.seccompProfile (GA since v1.19)"},
 			want{"6:5", lint.Warning, `deprecated since Kubernetes v1.30; use securityContext.appArmorProfile of container "app" (since v1.30; AppArmor is GA since v1.31)`})
-		got := only(fs, RuleDeprecatedAnnotation)
+		got := linttest.Only(fs, RuleDeprecatedAnnotation)
 		if got[0].Fix != "spec.securityContext.seccompProfile: {type: RuntimeDefault}" {
 			t.Errorf("fix %q", got[0].Fix)
 		}

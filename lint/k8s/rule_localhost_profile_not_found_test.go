@@ -39,8 +39,8 @@ func TestLocalhostProfileNotFound(t *testing.T) {
 	})
 	t.Run("mounted at profiles/ layout", func(t *testing.T) {
 		w := newWorkspace(t, "profiles:\n  seccomp: seccomp/profiles\n")
-		w.write("pod.yaml", podLocalhost("profiles/violation.json"))
-		expect(t, w.lint(New(), "pod.yaml"), RuleLocalhostProfileNotFound)
+		w.Write("pod.yaml", podLocalhost("profiles/violation.json"))
+		expect(t, w.Lint(New(), "pod.yaml"), RuleLocalhostProfileNotFound)
 	})
 	t.Run("missing", func(t *testing.T) {
 		expect(t, lintOne(t, podLocalhost("profiles/fine.json")), RuleLocalhostProfileNotFound,
@@ -65,18 +65,18 @@ spec:
 	})
 	t.Run("not configured", func(t *testing.T) {
 		w := newWorkspace(t, "lint: {}\n")
-		w.write("pod.yaml", podLocalhost("profiles/nope.json"))
-		expect(t, w.lint(New(), "pod.yaml"), RuleLocalhostProfileNotFound)
+		w.Write("pod.yaml", podLocalhost("profiles/nope.json"))
+		expect(t, w.Lint(New(), "pod.yaml"), RuleLocalhostProfileNotFound)
 	})
 	t.Run("directory missing", func(t *testing.T) {
 		w := newWorkspace(t, "profiles:\n  seccomp: nowhere\n")
-		w.write("pod.yaml", podLocalhost("profiles/audit.json"))
-		expect(t, w.lint(New(), "pod.yaml"), RuleLocalhostProfileNotFound, want{"8:25", 0, "the seccomp profiles directory nowhere (profiles.seccomp) does not exist"})
+		w.Write("pod.yaml", podLocalhost("profiles/audit.json"))
+		expect(t, w.Lint(New(), "pod.yaml"), RuleLocalhostProfileNotFound, want{"8:25", 0, "the seccomp profiles directory nowhere (profiles.seccomp) does not exist"})
 	})
 	t.Run("directory outside the workspace is not read", func(t *testing.T) {
 		w := newWorkspace(t, "profiles:\n  seccomp: ../elsewhere\n")
-		w.write("pod.yaml", podLocalhost("profiles/nope.json"))
-		expect(t, w.lint(New(), "pod.yaml"), RuleLocalhostProfileNotFound)
+		w.Write("pod.yaml", podLocalhost("profiles/nope.json"))
+		expect(t, w.Lint(New(), "pod.yaml"), RuleLocalhostProfileNotFound)
 	})
 	t.Run("link out of the workspace", func(t *testing.T) {
 		w := newWorkspace(t, defaultConfig)
@@ -84,15 +84,15 @@ spec:
 		if err := os.WriteFile(filepath.Join(outside, "x.json"), []byte(`{"defaultAction":"SCMP_ACT_ALLOW"}`), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Symlink(filepath.Join(outside, "x.json"), filepath.Join(w.root, "seccomp/profiles/x.json")); err != nil {
+		if err := os.Symlink(filepath.Join(outside, "x.json"), filepath.Join(w.Root, "seccomp/profiles/x.json")); err != nil {
 			t.Fatal(err)
 		}
-		w.write("pod.yaml", podLocalhost("profiles/x.json"))
-		expect(t, w.lint(New(), "pod.yaml"), RuleLocalhostProfileNotFound, want{"8:25", 0, "seccomp/profiles/x.json is a link that leads out of the workspace"})
+		w.Write("pod.yaml", podLocalhost("profiles/x.json"))
+		expect(t, w.Lint(New(), "pod.yaml"), RuleLocalhostProfileNotFound, want{"8:25", 0, "seccomp/profiles/x.json is a link that leads out of the workspace"})
 	})
 	t.Run("SPO operator path", func(t *testing.T) {
 		w := newWorkspace(t, defaultConfig)
-		w.write("spo.yaml", `apiVersion: security-profiles-operator.x-k8s.io/v1beta1
+		w.Write("spo.yaml", `apiVersion: security-profiles-operator.x-k8s.io/v1beta1
 kind: SeccompProfile
 metadata:
   name: echo
@@ -100,11 +100,11 @@ metadata:
 spec:
   defaultAction: SCMP_ACT_ERRNO
 `)
-		w.write("good.yaml", podLocalhost("operator/apps/echo.json"))
-		w.write("bad.yaml", podLocalhost("operator/apps/other.json"))
+		w.Write("good.yaml", podLocalhost("operator/apps/echo.json"))
+		w.Write("bad.yaml", podLocalhost("operator/apps/other.json"))
 		// The SPO file is not a manifest: only the run's detected files
 		// are known, so lint it with a checker that detects it.
-		fs := w.lint(withSPO{New()}, "spo.yaml", "good.yaml", "bad.yaml")
+		fs := w.Lint(withSPO{New()}, "spo.yaml", "good.yaml", "bad.yaml")
 		expect(t, fs, RuleLocalhostProfileNotFound, want{"8:25", 0, `installs SeccompProfile "other" of namespace "apps"`})
 	})
 }

@@ -3,11 +3,13 @@ package spo
 import (
 	"strings"
 	"testing"
+
+	"github.com/secprof/secprof/lint/linttest"
 )
 
 func TestComposition(t *testing.T) {
 	w := newWorkspace(t)
-	w.write("base.yaml", `apiVersion: security-profiles-operator.x-k8s.io/v1beta1
+	w.Write("base.yaml", `apiVersion: security-profiles-operator.x-k8s.io/v1beta1
 kind: SeccompProfile
 metadata: {name: base}
 spec:
@@ -18,7 +20,7 @@ spec:
   - action: SCMP_ACT_TRAP
     names: [personality]
 `)
-	w.write("app.yaml", `apiVersion: security-profiles-operator.x-k8s.io/v1beta1
+	w.Write("app.yaml", `apiVersion: security-profiles-operator.x-k8s.io/v1beta1
 kind: SeccompProfile
 metadata: {name: app}
 spec:
@@ -42,13 +44,13 @@ spec:
 	expect(t, fs, "seccomp/denies-exit", want{"app.yaml:5:18", "(in the profile the operator composes for SeccompProfile app: app → base)"})
 	// The app's conditional personality rule meets the base's
 	// unconditional one: the reference names the base's file.
-	for _, f := range only(fs, "seccomp/conflicting-rules") {
+	for _, f := range linttest.Only(fs, "seccomp/conflicting-rules") {
 		if f.File != "app.yaml" || !strings.Contains(f.Message, "line 10 of base.yaml") {
 			t.Errorf("conflict: %s", f)
 		}
 	}
-	if len(only(fs, "seccomp/conflicting-rules")) != 1 {
-		t.Errorf("want one conflicting-rules finding:\n%s", render(fs))
+	if len(linttest.Only(fs, "seccomp/conflicting-rules")) != 1 {
+		t.Errorf("want one conflicting-rules finding:\n%s", linttest.Render(fs))
 	}
 }
 
@@ -64,7 +66,7 @@ spec:
     names: [ptrace]
 `}}, "")
 	w := newWorkspace(t)
-	w.write("app.yaml", `apiVersion: security-profiles-operator.x-k8s.io/v1beta1
+	w.Write("app.yaml", `apiVersion: security-profiles-operator.x-k8s.io/v1beta1
 kind: SeccompProfile
 metadata: {name: app}
 spec:
