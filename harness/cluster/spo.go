@@ -252,7 +252,11 @@ func installSPO(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Interf
 	for _, o := range objs {
 		got, err := dyn.Resource(seccompProfileGVR).Namespace(ns).Create(ctx, o, metav1.CreateOptions{FieldValidation: "Strict"})
 		if err != nil {
-			return inst, fmt.Errorf("creating SeccompProfile %s (from %s): %w", o.GetName(), o.GetAnnotations()["secprof.dev/localhost-path"], err)
+			hint := ""
+			if apierrors.IsForbidden(err) {
+				hint = "; --profile-installer daemonset installs without the operator"
+			}
+			return inst, fmt.Errorf("creating SeccompProfile %s (from %s): %w%s", o.GetName(), o.GetAnnotations()["secprof.dev/localhost-path"], err, hint)
 		}
 		inst.Objects = append(inst.Objects, o.GetName())
 		uids[got.GetUID()] = o.GetName()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -292,4 +293,43 @@ func TestUninstallSPODropsFinalizersOfProfilesNobodyRemoves(t *testing.T) {
 	if f := got.GetFinalizers(); len(f) != 0 {
 		t.Errorf("finalizers %v left", f)
 	}
+}
+
+func TestInstallSPOForbidden(t *testing.T) {
+	dyn := fakeSPO(t, func(p, n string) string { return "Installed" }, []string{"n1"})
+	dyn.PrependReactor("create", "seccompprofiles", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(seccompProfileGVR.GroupResource(), "p", fmt.Errorf("RBAC says no"))
+	})
+	_, err := installSPO(context.Background(), dyn, k8sfake.NewClientset(), spoPlan(t), "ns", "run", []string{"n1"}, time.Second, t.Logf)
+	if err == nil || !strings.Contains(err.Error(), "forbidden") || !strings.Contains(err.Error(), "--profile-installer daemonset") {
+		t.Errorf("error %v", err)
+	}
+}
+
+// FuzzSPOSpec: any profile is turned into a spec or refused with an error
+// naming the file; a spec is always valid JSON with its defaultAction.
+func FuzzSPOSpec(f *testing.F) {
+	for _, p := range []string{"audit.json", "violation.json", "fine-grained.json", "fine-grained-without-bind.json"} {
+		if b, err := os.ReadFile("../../fixtures/seccomp/profiles/" + p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["x"],"action":"SCMP_ACT_ALLOW","args":[{"index":7,"value":1,"op":"SCMP_CMP_EQ"}]}]}`))
+	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		spec, err := spoSpec("f.json", b)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.json") {
+				t.Fatalf("error without the file name: %v", err)
+			}
+			return
+		}
+		if spec["defaultAction"] == "" {
+			t.Fatal("a spec without defaultAction")
+		}
+		if _, err := json.Marshal(spec); err != nil {
+			t.Fatal(err)
+		}
+		(&unstructured.Unstructured{Object: map[string]any{"spec": spec}}).DeepCopy()
+	})
 }
