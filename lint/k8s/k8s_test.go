@@ -97,18 +97,8 @@ func TestGolden(t *testing.T) {
 					return
 				}
 				golden := strings.TrimSuffix(strings.TrimSuffix(file, ".yaml"), ".json") + ".out"
-				if *update {
-					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
+				if linttest.Golden(t, golden, got, *update) {
 					return
-				}
-				wantB, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test -update)", err)
-				}
-				if got != string(wantB) {
-					t.Errorf("findings differ from %s:\ngot:\n%swant:\n%s", golden, got, wantB)
 				}
 				if got == "" {
 					t.Errorf("an err case without findings")
@@ -125,19 +115,8 @@ func TestFixtures(t *testing.T) {
 	w := newWorkspace(t, defaultConfig)
 	linttest.CopyTree(t, "../../fixtures/pods", filepath.Join(w.Root, "pods"))
 	got := linttest.Render(w.Lint(New(), "pods"))
-	golden := "testdata/fixtures.golden"
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if linttest.Golden(t, "testdata/fixtures.golden", got, *update) {
 		return
-	}
-	wantB, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(wantB) {
-		t.Errorf("findings differ from %s:\ngot:\n%swant:\n%s", golden, got, wantB)
 	}
 	// Every rule has a bad fixture that triggers it.
 	for _, r := range lint.AllRules() {

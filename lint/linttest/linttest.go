@@ -124,6 +124,29 @@ func Only(fs []lint.Finding, id string) []lint.Finding {
 	return out
 }
 
+// Golden compares got with the golden file at path, or rewrites the file
+// when update (go test -update) and reports that it did.
+func Golden(t testing.TB, path, got string, update bool) (updated bool) {
+	t.Helper()
+	if update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return true
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s:\ngot:\n%swant:\n%s", path, got, want)
+	}
+	return false
+}
+
 // Workspace is a lint root on disk, for rules that read other files of
 // the workspace (the profiles a manifest references, base profiles).
 type Workspace struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/xeipuuv/gojsonschema"
 
 	"github.com/secprof/secprof/lint"
+	"github.com/secprof/secprof/lint/linttest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -47,19 +48,7 @@ func sampleInput() Input {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	linttest.Golden(t, filepath.Join("testdata", name), string(got), *update)
 }
 
 func TestFormatsGolden(t *testing.T) {

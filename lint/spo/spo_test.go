@@ -2,7 +2,6 @@ package spo
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -72,22 +71,8 @@ func TestFixtures(t *testing.T) {
 	w := newWorkspace(t)
 	linttest.CopyTree(t, "../../fixtures/spo", filepath.Join(w.Root, "spo"))
 	got := linttest.Render(w.lint(offline(t), "spo"))
-	golden := "testdata/fixtures.golden"
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if linttest.Golden(t, "testdata/fixtures.golden", got, *update) {
 		return
-	}
-	wantB, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(wantB) {
-		t.Errorf("findings differ from %s:\ngot:\n%swant:\n%s", golden, got, wantB)
 	}
 	for _, r := range lint.AllRules() {
 		if !strings.HasPrefix(r.ID, "spo/") {
