@@ -336,20 +336,6 @@ func TestEngineErrorNamesTheSocket(t *testing.T) {
 	}
 }
 
-func TestApparmorLoaded(t *testing.T) {
-	a := apparmorHost{profilesFile: filepath.Join(t.TempDir(), "profiles")}
-	if _, known := a.loaded("x"); known {
-		t.Error("an unreadable list is not known")
-	}
-	os.WriteFile(a.profilesFile, []byte("docker-default (enforce)\nk8s-apparmor-example-deny-write (complain)\n"), 0o644)
-	if found, known := a.loaded("k8s-apparmor-example-deny-write"); !found || !known {
-		t.Error("loaded profile not found")
-	}
-	if found, known := a.loaded("k8s-apparmor-example"); found || !known {
-		t.Error("prefix taken for a profile")
-	}
-}
-
 func TestOptions(t *testing.T) {
 	plan := &harness.Plan{}
 	for _, tc := range []struct {
