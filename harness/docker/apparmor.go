@@ -16,7 +16,9 @@ type apparmorHost struct {
 	profilesFile string
 }
 
-func (a apparmorHost) host() aaload.Host { return aaload.Host{ProfilesFile: a.profilesFile} }
+func (a apparmorHost) host() aaload.Host {
+	return aaload.Host{ProfilesFile: a.profilesFile, KeepPreloaded: true}
+}
 
 // loaded reports whether the kernel has a profile of that name, and
 // whether the list could be read at all.

@@ -16,9 +16,10 @@ import (
 func hostAppArmor() bool { return aaload.Enabled() }
 
 // loadAppArmor loads every profile file of dir and returns the files
-// loaded (for unloadAppArmor).
+// loaded (for unloadAppArmor); profiles the host had loaded before stay
+// loaded afterwards.
 func loadAppArmor(ctx context.Context, dir string, logf func(string, ...any)) ([]string, error) {
-	return aaload.Host{}.LoadDir(ctx, dir, func(format string, args ...any) { logf("kind: "+format, args...) })
+	return aaload.Host{KeepPreloaded: true}.LoadDir(ctx, dir, func(format string, args ...any) { logf("kind: "+format, args...) })
 }
 
 // unloadAppArmor removes the profiles loadAppArmor loaded.
