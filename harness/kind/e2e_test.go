@@ -439,9 +439,11 @@ cases:
 		t.Errorf("SeccompProfiles left behind: %v", left)
 	}
 	for _, n := range nodes {
-		// The operator's daemon removed the run's files from the node.
+		// The operator's daemon removed the run's files from the node
+		// (they live in per-namespace directories; the operator's own
+		// kubelet-config.json is at the top).
 		var out strings.Builder
-		if err := n.Command("find", "/var/lib/security-profiles-operator", "-name", "*.json").SetStdout(&out).Run(); err != nil {
+		if err := n.Command("find", "/var/lib/security-profiles-operator", "-mindepth", "2", "-name", "*.json").SetStdout(&out).Run(); err != nil {
 			t.Errorf("node %s: find: %v", n.String(), err)
 		}
 		if s := strings.TrimSpace(out.String()); s != "" {
