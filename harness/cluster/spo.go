@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -24,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/secprof/secprof/harness"
+	"github.com/secprof/secprof/harness/filter"
 	"github.com/secprof/secprof/harness/kube"
 )
 
@@ -84,40 +84,15 @@ func spoObjectName(p string) (string, error) {
 	return n, nil
 }
 
-// ociProfile is the part of an OCI/Docker seccomp profile a container
-// runtime reads through the runtime-spec (containerd ignores Docker's
-// archMap, includes and excludes, so a SeccompProfile leaves them out as
-// well). Other fields are decoded only to be refused.
-type ociProfile struct {
-	DefaultAction    string       `json:"defaultAction"`
-	DefaultErrnoRet  *uint        `json:"defaultErrnoRet"`
-	Architectures    []string     `json:"architectures"`
-	Flags            []string     `json:"flags"`
-	ListenerPath     string       `json:"listenerPath"`
-	ListenerMetadata string       `json:"listenerMetadata"`
-	Syscalls         []ociSyscall `json:"syscalls"`
-}
-
-type ociSyscall struct {
-	Names    []string `json:"names"`
-	Action   string   `json:"action"`
-	ErrnoRet *uint    `json:"errnoRet"`
-	Args     []ociArg `json:"args"`
-}
-
-type ociArg struct {
-	Index    uint   `json:"index"`
-	Value    uint64 `json:"value"`
-	ValueTwo uint64 `json:"valueTwo"`
-	Op       string `json:"op"`
-}
-
 // spoSpec turns an OCI/Docker seccomp profile into a SeccompProfile's
-// spec. What the operator's API cannot say is an error naming the file,
-// never silently dropped.
+// spec: the part a container runtime reads through the runtime-spec
+// (containerd ignores Docker's archMap, includes, excludes and the legacy
+// singular name, so the SeccompProfile leaves them out as well). What the
+// operator's API cannot say is an error naming the file, never silently
+// dropped.
 func spoSpec(file string, data []byte) (map[string]any, error) {
-	var p ociProfile
-	if err := json.Unmarshal(data, &p); err != nil {
+	p, err := filter.Parse(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	if p.DefaultAction == "" {
