@@ -359,19 +359,7 @@ cases:
 		t.Fatal(err)
 	}
 	rplan := repoPlan(t)
-	start := time.Now()
-	res, err = harness.Run(ctx, rplan, harness.Options{
-		Backend: "cluster",
-		Overrides: map[string]map[string]string{"cluster": {
-			"kubeconfig": kubeconfig, "allNodes": "true", "installerImage": "secprof/busybox:dev",
-		}},
-		Log: &logWriter{t: t},
-	})
-	if err != nil {
-		t.Fatalf("cluster backend run: %v", err)
-	}
-	t.Logf("repository plan on the cluster backend, --all-nodes: %d passed, %d failed, %d skipped, %d errors in %s", res.Passed, res.Failed, res.Skipped, res.Errors, time.Since(start).Round(time.Millisecond))
-	reportFailures(t, res)
+	res = runClusterBackend(t, ctx, rplan, kubeconfig, "the cluster backend")
 	nodes, err := provider.ListNodes(name)
 	if err != nil {
 		t.Fatal(err)
@@ -416,19 +404,7 @@ cases:
 	// them on every node.
 	deploySPO(t, ctx, kubeconfig, spoImage, spoCRDs)
 	rplan = repoPlan(t)
-	start = time.Now()
-	res, err = harness.Run(ctx, rplan, harness.Options{
-		Backend: "cluster",
-		Overrides: map[string]map[string]string{"cluster": {
-			"kubeconfig": kubeconfig, "allNodes": "true", "installerImage": "secprof/busybox:dev",
-		}},
-		Log: &logWriter{t: t},
-	})
-	if err != nil {
-		t.Fatalf("cluster backend run with the Security Profiles Operator: %v", err)
-	}
-	t.Logf("repository plan on the cluster backend through the Security Profiles Operator, --all-nodes: %d passed, %d failed, %d skipped, %d errors in %s", res.Passed, res.Failed, res.Skipped, res.Errors, time.Since(start).Round(time.Millisecond))
-	reportFailures(t, res)
+	res = runClusterBackend(t, ctx, rplan, kubeconfig, "the cluster backend through the Security Profiles Operator")
 	if want := len(rplan.Cases) * len(nodes); len(res.Cases) != want {
 		t.Errorf("cluster backend ran %d cases, want %d", len(res.Cases), want)
 	}
@@ -450,6 +426,26 @@ cases:
 			t.Errorf("node %s: operator files left behind:\n%s", n.String(), s)
 		}
 	}
+}
+
+// runClusterBackend runs plan with the cluster backend and --all-nodes
+// through kubeconfig, and reports every case that did not pass.
+func runClusterBackend(t *testing.T, ctx context.Context, plan *harness.Plan, kubeconfig, what string) *harness.Result {
+	t.Helper()
+	start := time.Now()
+	res, err := harness.Run(ctx, plan, harness.Options{
+		Backend: "cluster",
+		Overrides: map[string]map[string]string{"cluster": {
+			"kubeconfig": kubeconfig, "allNodes": "true", "installerImage": "secprof/busybox:dev",
+		}},
+		Log: &logWriter{t: t},
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	t.Logf("repository plan on %s, --all-nodes: %d passed, %d failed, %d skipped, %d errors in %s", what, res.Passed, res.Failed, res.Skipped, res.Errors, time.Since(start).Round(time.Millisecond))
+	reportFailures(t, res)
+	return res
 }
 
 // TestKindInterrupt sends SIGINT to `secprof test --backend kind` while
