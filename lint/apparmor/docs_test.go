@@ -2,7 +2,6 @@ package apparmor
 
 import (
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/secprof/secprof/docs"
@@ -22,40 +21,15 @@ func TestRuleDocs(t *testing.T) {
 	if os.Getenv("CI") == "true" {
 		t.Fatal("apparmor_parser is not installed: the apparmor/parser-rejected examples cannot be checked (install the Debian package apparmor)")
 	}
-	t.Log("apparmor_parser is not installed: not checking the apparmor/parser-rejected examples")
 	c := New()
-	for _, r := range lint.AllRules() {
-		if !strings.HasPrefix(r.ID, "apparmor/") || r.ID == ruleParserRejected {
-			continue
+	linttest.CheckRuleDocsWith(t, "apparmor/", func(t *testing.T, ruleID string, ex docs.Example) []lint.Finding {
+		if ruleID == ruleParserRejected {
+			t.Skip("apparmor_parser is not installed: not checking the apparmor/parser-rejected examples")
 		}
-		t.Run(r.ID, func(t *testing.T) {
-			page, ok := docs.Rule(r.ID)
-			if !ok {
-				t.Fatalf("no docs/rules/%s.md", r.ID)
-			}
-			var bad, good int
-			for _, ex := range docs.Examples(page) {
-				name := ex.Name
-				if name == "" {
-					name = "example." + ex.Lang
-				}
-				fs := linttest.Lint(t, c, nil, name, ex.Code)
-				switch ex.Section {
-				case "Bad":
-					bad++
-					if !linttest.HasRule(fs, r.ID) {
-						t.Errorf("docs line %d: bad example does not trigger %s; got %v", ex.Line, r.ID, fs)
-					}
-				case "Good":
-					good++
-					if linttest.HasRule(fs, r.ID) {
-						t.Errorf("docs line %d: good example triggers %s: %v", ex.Line, r.ID, fs)
-					}
-				}
-			}
-			if bad == 0 || good == 0 {
-				t.Errorf("docs/rules/%s.md needs a Bad and a Good example", r.ID)
-			}
-		})
-	}
+		name := ex.Name
+		if name == "" {
+			name = "example." + ex.Lang
+		}
+		return linttest.Lint(t, c, nil, name, ex.Code)
+	})
 }
