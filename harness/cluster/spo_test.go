@@ -333,3 +333,28 @@ func FuzzSPOSpec(f *testing.F) {
 		(&unstructured.Unstructured{Object: map[string]any{"spec": spec}}).DeepCopy()
 	})
 }
+
+func TestSPOServed(t *testing.T) {
+	cs := k8sfake.NewClientset()
+	if ok, err := spoServed(cs.Discovery()); ok || err != nil {
+		t.Errorf("a cluster without the operator: %v, %v", ok, err)
+	}
+	cs.Resources = []*metav1.APIResourceList{{
+		GroupVersion: seccompProfileGVR.GroupVersion().String(),
+		APIResources: []metav1.APIResource{{Name: "seccompprofiles", Kind: "SeccompProfile", Namespaced: true}},
+	}}
+	if ok, err := spoServed(cs.Discovery()); !ok || err != nil {
+		t.Errorf("a cluster with the operator: %v, %v", ok, err)
+	}
+}
+
+func TestInstallerOption(t *testing.T) {
+	for _, v := range []string{"", "auto", "daemonset", "spo"} {
+		if _, err := New(harness.BackendConfig{Plan: &harness.Plan{}, Options: &Options{Installer: v}}); err != nil {
+			t.Errorf("installer %q: %v", v, err)
+		}
+	}
+	if _, err := New(harness.BackendConfig{Plan: &harness.Plan{}, Options: &Options{Installer: "operator"}}); err == nil || !strings.Contains(err.Error(), "auto, daemonset or spo") {
+		t.Errorf("an unknown installer: %v", err)
+	}
+}

@@ -360,6 +360,10 @@ cases:
 	}
 	rplan := repoPlan(t)
 	res = runClusterBackend(t, ctx, rplan, kubeconfig, "the cluster backend")
+	// Without the Security Profiles Operator, "auto" means the DaemonSet.
+	if !anyContains(res.Env.Notes, "profiles under "+kind.KubeletSeccompRoot+"/secprof-") {
+		t.Errorf("the run did not install through the DaemonSet; notes: %q", res.Env.Notes)
+	}
 	nodes, err := provider.ListNodes(name)
 	if err != nil {
 		t.Fatal(err)
