@@ -26,6 +26,7 @@ import (
 	"github.com/secprof/secprof/harness"
 	"github.com/secprof/secprof/harness/aaload"
 	"github.com/secprof/secprof/harness/filter"
+	"github.com/secprof/secprof/harness/probe"
 )
 
 func init() {
@@ -312,7 +313,7 @@ func containerCaps(c harness.Capabilities) []string {
 	}
 	for _, a := range c.Add {
 		if strings.EqualFold(a, "ALL") {
-			for _, x := range allCaps {
+			for _, x := range probe.CapabilityNames {
 				set[x] = true
 			}
 			continue
@@ -325,17 +326,6 @@ func containerCaps(c harness.Capabilities) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-var allCaps = []string{
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
-	"CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
-	"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 }
 
 // portLocks serialise cases that listen on the same port: on one host

@@ -87,8 +87,9 @@ func apparmorLabel() string {
 	return ""
 }
 
-// Capability names by bit.
-var capList = []string{
+// CapabilityNames are the capability names by bit number (linux/capability.h),
+// shared by the probe, the sandbox and the local backend.
+var CapabilityNames = []string{
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
 	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
 	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
@@ -105,8 +106,8 @@ func capNames(mask uint64) []string {
 		if mask&(1<<i) == 0 {
 			continue
 		}
-		if i < len(capList) {
-			out = append(out, capList[i])
+		if i < len(CapabilityNames) {
+			out = append(out, CapabilityNames[i])
 		} else {
 			out = append(out, fmt.Sprintf("CAP_%d", i))
 		}
