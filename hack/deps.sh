@@ -6,7 +6,9 @@
 set -euo pipefail
 
 mode=${1:-test}
-build_pkgs=(gcc pkg-config libseccomp-dev)
+# libc6-dev: cgo needs its headers, and the static builds (the Security
+# Profiles Operator, hack/build-spo.sh) its libc.a; gcc only recommends it.
+build_pkgs=(gcc libc6-dev pkg-config libseccomp-dev)
 test_pkgs=(apparmor apparmor-profiles apparmor-profiles-extra golang-github-containers-common
   docker.io busybox-static debootstrap iptables procps git iproute2)
 case "$mode" in
