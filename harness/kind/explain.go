@@ -76,22 +76,11 @@ func (b *Backend) Explain(ctx context.Context, c *harness.Case) (*harness.Explan
 		}
 	}()
 
-	// The audit socket sees every record; the kernel log is the fallback.
-	var src interface{ records(func(string)) }
-	how := "through the audit netlink socket"
-	audit, aerr := listenAudit()
-	if aerr == nil {
-		defer audit.Close()
-		src = audit
-	} else {
-		kmsg, err := openKmsg()
-		if err != nil {
-			return nil, fmt.Errorf("reading the kernel's audit records (needs root on the machine that runs the kind nodes): audit socket: %v; kernel log: %w", aerr, err)
-		}
-		defer syscall.Close(kmsg)
-		src = kmsgReader(kmsg)
-		how = fmt.Sprintf("from the kernel log (the audit socket: %v)", aerr)
+	kmsg, err := openKmsg()
+	if err != nil {
+		return nil, fmt.Errorf("reading the kernel log (needs root on the machine that runs the kind nodes): %w", err)
 	}
+	defer syscall.Close(kmsg)
 
 	cc := *c
 	cc.Name = c.Name + " (explain)"
@@ -138,7 +127,7 @@ func (b *Backend) Explain(ctx context.Context, c *harness.Case) (*harness.Explan
 	}
 	// The kernel stores log records a moment after they are made.
 	time.Sleep(500 * time.Millisecond)
-	recs, suppressed := parseKmsg(src)
+	recs, suppressed := readSeccompRecords(kmsg)
 	e := &harness.Explanation{Source: "the kernel's seccomp audit records (type=1326) of a re-run on kind with the profile's denials logged instead"}
 	seen := map[string]bool{}
 	n := 0
@@ -153,10 +142,7 @@ func (b *Backend) Explain(ctx context.Context, c *harness.Case) (*harness.Explan
 			e.Denied = append(e.Denied, name)
 		}
 	}
-	e.Detail = append(e.Detail, fmt.Sprintf("%d audit records from %d process(es) of the pod, read %s", n, len(pids), how))
-	if audit != nil && audit.overruns > 0 {
-		e.Detail = append(e.Detail, fmt.Sprintf("the audit socket's buffer overflowed %d time(s): the list may be incomplete", audit.overruns))
-	}
+	e.Detail = append(e.Detail, fmt.Sprintf("%d audit records from %d process(es) of the pod", n, len(pids)))
 	if suppressed > 0 {
 		e.Detail = append(e.Detail, fmt.Sprintf("the kernel suppressed %d log messages (rate limit): the list may be incomplete", suppressed))
 	}
@@ -278,7 +264,6 @@ type seccompRecord struct {
 var (
 	recordRE     = regexp.MustCompile(`type=1326 .*\bpid=(\d+) .*\barch=([0-9a-f]+) syscall=(\d+)`)
 	suppressedRE = regexp.MustCompile(`(\d+) callbacks suppressed`)
-	kmsgPrefixRE = regexp.MustCompile(`^\d+,\d+,\d+,[^;]*;`)
 )
 
 // readSeccompRecords reads the kernel log records written since fd was
@@ -310,16 +295,15 @@ func (k kmsgReader) records(yield func(string)) {
 // maxRecords bounds the kernel log records read for one explanation.
 const maxRecords = 1 << 20
 
-// parseKmsg parses kernel log records ("prio,seq,ts,flags;message") or
-// audit messages; it returns the seccomp records and how many messages
-// the kernel log suppressed.
+// parseKmsg parses records of the form "prio,seq,ts,flags;message".
 func parseKmsg(src interface{ records(func(string)) }) ([]seccompRecord, int) {
 	var out []seccompRecord
 	suppressed := 0
 	src.records(func(rec string) {
-		// /dev/kmsg records start "prio,seq,ts,flags;"; the audit
-		// socket's do not.
-		msg := kmsgPrefixRE.ReplaceAllString(rec, "")
+		msg := rec
+		if i := strings.IndexByte(rec, ';'); i >= 0 {
+			msg = rec[i+1:]
+		}
 		msg, _, _ = strings.Cut(msg, "\n")
 		if m := suppressedRE.FindStringSubmatch(msg); m != nil && strings.Contains(msg, "kauditd") {
 			n, _ := strconv.Atoi(m[1])
