@@ -190,33 +190,58 @@ func thawContainer(ctx context.Context, id string) (int, error) {
 		return 0, nil
 	}
 	full := f[0]
-	b, err := os.ReadFile("/proc/" + f[1] + "/cgroup")
-	if err != nil {
+	if _, err := os.Stat("/proc/" + f[1]); err != nil {
 		return 0, nil // not a local engine
 	}
+	// The container's cgroups: where its init's /proc entry says, and
+	// where the engine's drivers put them — a node already being killed
+	// shows "/" there for cgroup v1 (seen with a kind node whose pid 1 was
+	// waiting for a frozen pod's processes to die).
+	type tree struct{ base, file, frozen, thawed string }
+	seen := map[string]bool{}
+	var trees []tree
+	add := func(base, file, frozen, thawed string) {
+		if !seen[base] && strings.Contains(base, full) {
+			seen[base] = true
+			trees = append(trees, tree{base, file, frozen, thawed})
+		}
+	}
+	if b, err := os.ReadFile("/proc/" + f[1] + "/cgroup"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			parts := strings.SplitN(line, ":", 3)
+			if len(parts) != 3 {
+				continue
+			}
+			switch {
+			case parts[1] == "freezer":
+				add(filepath.Join("/sys/fs/cgroup/freezer", parts[2]), "freezer.state", "FROZEN", "THAWED")
+			case parts[0] == "0" && parts[1] == "":
+				add(filepath.Join("/sys/fs/cgroup", parts[2]), "cgroup.freeze", "1", "0")
+			}
+		}
+	}
+	for _, pat := range []string{"%s/*/" + full, "%s/*/docker-" + full + ".scope", "%s/" + full} {
+		v1, _ := filepath.Glob(fmt.Sprintf(pat, "/sys/fs/cgroup/freezer"))
+		for _, m := range v1 {
+			add(m, "freezer.state", "FROZEN", "THAWED")
+		}
+		if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+			v2, _ := filepath.Glob(fmt.Sprintf(pat, "/sys/fs/cgroup"))
+			for _, m := range v2 {
+				add(m, "cgroup.freeze", "1", "0")
+			}
+		}
+	}
 	n := 0
-	for _, line := range strings.Split(string(b), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 || !strings.Contains(parts[2], full) {
-			continue
-		}
-		var base, file, frozen, thawed string
-		switch {
-		case parts[1] == "freezer":
-			base, file, frozen, thawed = filepath.Join("/sys/fs/cgroup/freezer", parts[2]), "freezer.state", "FROZEN", "THAWED"
-		case parts[0] == "0" && parts[1] == "":
-			base, file, frozen, thawed = filepath.Join("/sys/fs/cgroup", parts[2]), "cgroup.freeze", "1", "0"
-		default:
-			continue
-		}
-		_ = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || d.Name() != file {
+	for _, t := range trees {
+		_ = filepath.WalkDir(t.base, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || d.Name() != t.file {
 				return nil
 			}
 			// cgroup v1 also reports FREEZING for a freeze that is stuck
 			// on a task; it needs thawing just the same.
-			if s, err := os.ReadFile(p); err == nil && (strings.TrimSpace(string(s)) == frozen || strings.TrimSpace(string(s)) == "FREEZING") {
-				if os.WriteFile(p, []byte(thawed), 0o644) == nil {
+			if s, err := os.ReadFile(p); err == nil && (strings.TrimSpace(string(s)) == t.frozen || strings.TrimSpace(string(s)) == "FREEZING") {
+				if os.WriteFile(p, []byte(t.thawed), 0o644) == nil {
 					n++
 				}
 			}
