@@ -28,7 +28,7 @@ if [ ! -x "$bin" ] || [ ! -s "$crds" ]; then
 		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')"
 	[ -n "$src" ] && [ -d "$src/cmd/security-profiles-operator" ] ||
 		die "cannot download sigs.k8s.io/security-profiles-operator@$SECPROF_SPO_VERSION through the Go module proxy"
-	[ -f /usr/lib/x86_64-linux-gnu/libseccomp.a ] || [ -n "$(find /usr/lib -name libseccomp.a -print -quit 2>/dev/null)" ] ||
+	[ -n "$(find /usr/lib -name libseccomp.a -print -quit 2>/dev/null)" ] ||
 		die "libseccomp.a not found: install libseccomp-dev"
 	# Module zips hold no vendor tree; build from a writable copy that
 	# resolves dependencies through the proxy.

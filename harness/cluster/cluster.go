@@ -188,8 +188,13 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 		useSPO = served
 	}
 
+	// Read once; the operator and the DaemonSet share them.
+	seccomp, apparmor, err := profileFiles(b.plan)
+	if err != nil {
+		return env, err
+	}
 	pods := kube.PodSpecOptions{Namespace: name, RunID: runID, AppArmorAnnotations: !facts.AppArmorField()}
-	var spoNote string
+	var where string // how the profiles got onto the nodes, for the notes
 	if useSPO {
 		dyn, err := dynamic.NewForConfig(rc)
 		if err != nil {
@@ -199,13 +204,14 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 		b.dyn = dyn
 		b.mu.Unlock()
 		waitFor := spoNodes(targets, b.opts.AllNodes)
-		si, err := installSPO(ctx, dyn, client, b.plan, name, runID, waitFor, b.opts.InstallTimeout.D(), b.logf)
+		si, err := installSPO(ctx, dyn, client, b.plan.Profiles.Seccomp, seccomp, name, runID, waitFor, b.opts.InstallTimeout.D(), b.logf)
 		if err != nil {
 			return env, err
 		}
 		pods.LocalhostPrefix = path.Join(spoOperatorDir, name)
 		pods.LocalhostPaths = si.Paths
-		spoNote = fmt.Sprintf("%d seccomp profile(s) installed as SeccompProfile objects by the Security Profiles Operator on node(s) %s", len(si.Objects), strings.Join(waitFor, ", "))
+		seccomp = nil // written by the operator
+		where = fmt.Sprintf("%d seccomp profile(s) installed as SeccompProfile objects by the Security Profiles Operator on node(s) %s", len(si.Objects), strings.Join(waitFor, ", "))
 	}
 
 	b.mu.Lock()
@@ -213,12 +219,13 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 	b.mu.Unlock()
 	// The DaemonSet also loads AppArmor profiles and reports each node's
 	// AppArmor state, with the operator too.
-	inst, err := install(ctx, client, b.plan, name, runID, b.opts.InstallerImage, b.opts.SeccompRoot, !useSPO, b.opts.InstallTimeout.D(), b.logf)
+	inst, err := install(ctx, client, seccomp, apparmor, name, runID, b.opts.InstallerImage, b.opts.SeccompRoot, b.opts.InstallTimeout.D(), b.logf)
 	if err != nil {
 		return env, err
 	}
 	if !useSPO {
 		pods.LocalhostPrefix = inst.Dir
+		where = fmt.Sprintf("profiles under %s/%s on %d node(s)", b.opts.SeccompRoot, inst.Dir, len(inst.AppArmor))
 	}
 
 	b.mu.Lock()
@@ -241,12 +248,7 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 	if len(without) > 0 {
 		env.Notes = append(env.Notes, "AppArmor is not enabled on node(s) "+strings.Join(without, ", ")+": kubelet rejects pods with AppArmor profiles there")
 	}
-	server := rc.Host
-	if useSPO {
-		env.Notes = append(env.Notes, fmt.Sprintf("cluster %s, namespace %s, %s", server, name, spoNote))
-	} else {
-		env.Notes = append(env.Notes, fmt.Sprintf("cluster %s, namespace %s, profiles under %s/%s on %d node(s)", server, name, b.opts.SeccompRoot, inst.Dir, len(inst.AppArmor)))
-	}
+	env.Notes = append(env.Notes, fmt.Sprintf("cluster %s, namespace %s, %s", rc.Host, name, where))
 
 	if b.opts.AllNodes {
 		b.mu.Lock()

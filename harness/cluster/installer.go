@@ -245,19 +245,10 @@ func installerDaemonSet(ns, runID, image, seccompRoot, dir string, seccompItems,
 	}
 }
 
-// install puts the profiles on every node and waits until every node's
-// installer reported.
-//
-// Without withSeccomp it installs the AppArmor profiles only (the
-// Security Profiles Operator writes the seccomp files).
-func install(ctx context.Context, cs kubernetes.Interface, plan *harness.Plan, ns, runID, image, seccompRoot string, withSeccomp bool, timeout time.Duration, logf func(string, ...any)) (*installation, error) {
-	seccomp, apparmor, err := profileFiles(plan)
-	if err != nil {
-		return nil, err
-	}
-	if !withSeccomp {
-		seccomp = map[string][]byte{}
-	}
+// install puts the files (from profileFiles) on every node and waits
+// until every node's installer reported. With the Security Profiles
+// Operator writing the seccomp files, seccomp is empty.
+func install(ctx context.Context, cs kubernetes.Interface, seccomp, apparmor map[string][]byte, ns, runID, image, seccompRoot string, timeout time.Duration, logf func(string, ...any)) (*installation, error) {
 	inst := &installation{Dir: "secprof-" + runID, AppArmor: map[string]string{}, Files: len(seccomp)}
 	scm, sitems := configMap(ns, installerName+"-seccomp", runID, seccomp)
 	acm, aitems := configMap(ns, installerName+"-apparmor", runID, apparmor)
@@ -273,7 +264,7 @@ func install(ctx context.Context, cs kubernetes.Interface, plan *harness.Plan, n
 	sel := labels.SelectorFromSet(ds.Spec.Selector.MatchLabels).String()
 	start := time.Now()
 	var pods []corev1.Pod
-	err = wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		cur, err := cs.AppsV1().DaemonSets(ns).Get(ctx, installerName, metav1.GetOptions{})
 		if err != nil {
 			return false, err

@@ -22,7 +22,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/secprof/secprof/harness"
 	"github.com/secprof/secprof/harness/filter"
 	"github.com/secprof/secprof/harness/kube"
 )
@@ -166,13 +165,9 @@ type spoInstallation struct {
 	Objects []string
 }
 
-// spoProfiles builds the SeccompProfile objects for the plan's Localhost
-// profiles that exist.
-func spoProfiles(plan *harness.Plan, ns, runID string) ([]*unstructured.Unstructured, map[string]string, error) {
-	seccomp, _, err := profileFiles(plan)
-	if err != nil {
-		return nil, nil, err
-	}
+// spoProfiles builds the SeccompProfile objects for the Localhost
+// profiles (from profileFiles) of the seccomp directory dir.
+func spoProfiles(dir string, seccomp map[string][]byte, ns, runID string) ([]*unstructured.Unstructured, map[string]string, error) {
 	paths := make([]string, 0, len(seccomp))
 	for p := range seccomp {
 		paths = append(paths, p)
@@ -190,7 +185,7 @@ func spoProfiles(plan *harness.Plan, ns, runID string) ([]*unstructured.Unstruct
 			return nil, nil, fmt.Errorf("Localhost profiles %q and %q would both be SeccompProfile %q; rename one", other, p, name)
 		}
 		byName[name] = p
-		spec, err := spoSpec(path.Join(plan.Profiles.Seccomp, p), seccomp[p])
+		spec, err := spoSpec(path.Join(dir, p), seccomp[p])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -213,8 +208,8 @@ func spoProfiles(plan *harness.Plan, ns, runID string) ([]*unstructured.Unstruct
 // installSPO creates one SeccompProfile per Localhost profile and waits
 // until the operator's daemon reports each Installed on every node in
 // nodes (its SecurityProfileNodeStatus objects, owned by the profile).
-func installSPO(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Interface, plan *harness.Plan, ns, runID string, nodes []string, timeout time.Duration, logf func(string, ...any)) (*spoInstallation, error) {
-	objs, mapped, err := spoProfiles(plan, ns, runID)
+func installSPO(ctx context.Context, dyn dynamic.Interface, cs kubernetes.Interface, dir string, seccomp map[string][]byte, ns, runID string, nodes []string, timeout time.Duration, logf func(string, ...any)) (*spoInstallation, error) {
+	objs, mapped, err := spoProfiles(dir, seccomp, ns, runID)
 	if err != nil {
 		return nil, err
 	}

@@ -145,7 +145,7 @@ func TestSPOProfilesNamesAndCollisions(t *testing.T) {
 		{Name: "a", SeccompRef: harness.SeccompRef{Kind: harness.SeccompLocalhost, Path: "profiles/a.json"}},
 		{Name: "missing", SeccompRef: harness.SeccompRef{Kind: harness.SeccompLocalhost, Path: "profiles/missing.json"}},
 	}
-	objs, mapped, err := spoProfiles(plan, "ns1", "run1")
+	objs, mapped, err := spoProfiles(plan.Profiles.Seccomp, seccompFiles(t, plan), "ns1", "run1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestSPOProfilesNamesAndCollisions(t *testing.T) {
 		{Name: "a", SeccompRef: harness.SeccompRef{Kind: harness.SeccompLocalhost, Path: "profiles/a.json"}},
 		{Name: "b", SeccompRef: harness.SeccompRef{Kind: harness.SeccompLocalhost, Path: "profiles-a.json"}},
 	}
-	if _, _, err := spoProfiles(plan, "ns1", "run1"); err == nil || !strings.Contains(err.Error(), "would both be") {
+	if _, _, err := spoProfiles(plan.Profiles.Seccomp, seccompFiles(t, plan), "ns1", "run1"); err == nil || !strings.Contains(err.Error(), "would both be") {
 		t.Errorf("a name collision: %v", err)
 	}
 }
@@ -219,6 +219,16 @@ func fakeSPO(t *testing.T, status func(profile, node string) string, nodes []str
 	return dyn
 }
 
+// seccompFiles is what Prepare reads for the backend's installers.
+func seccompFiles(t *testing.T, plan *harness.Plan) map[string][]byte {
+	t.Helper()
+	seccomp, _, err := profileFiles(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seccomp
+}
+
 func spoPlan(t *testing.T) *harness.Plan {
 	plan := planWith(t, map[string]string{"p.json": `{"defaultAction":"SCMP_ACT_ALLOW"}`}, nil)
 	plan.Cases = []*harness.Case{{Name: "a", SeccompRef: harness.SeccompRef{Kind: harness.SeccompLocalhost, Path: "p.json"}}}
@@ -228,7 +238,7 @@ func spoPlan(t *testing.T) *harness.Plan {
 func TestInstallSPOWaitsForEveryNode(t *testing.T) {
 	nodes := []string{"n1", "n2"}
 	dyn := fakeSPO(t, func(p, n string) string { return "Installed" }, nodes)
-	inst, err := installSPO(context.Background(), dyn, k8sfake.NewClientset(), spoPlan(t), "ns", "run", nodes, 5*time.Second, t.Logf)
+	inst, err := installSPO(context.Background(), dyn, k8sfake.NewClientset(), "profiles", seccompFiles(t, spoPlan(t)), "ns", "run", nodes, 5*time.Second, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +260,7 @@ func TestInstallSPOReportsErrorsAndMissingNodes(t *testing.T) {
 		InvolvedObject: corev1.ObjectReference{Kind: "SeccompProfile", Name: "p"},
 		Type:           "Warning", Reason: "ProfileNotAllowed", Message: "syscall mkdir is not allowed",
 	})
-	_, err := installSPO(context.Background(), dyn, cs, spoPlan(t), "ns", "run", nodes, 5*time.Second, t.Logf)
+	_, err := installSPO(context.Background(), dyn, cs, "profiles", seccompFiles(t, spoPlan(t)), "ns", "run", nodes, 5*time.Second, t.Logf)
 	if err == nil || !strings.Contains(err.Error(), "state Error on node n2") {
 		t.Errorf("an Error state: %v", err)
 	}
@@ -261,7 +271,7 @@ func TestInstallSPOReportsErrorsAndMissingNodes(t *testing.T) {
 		}
 		return "Installed"
 	}, nodes)
-	_, err = installSPO(context.Background(), dyn, k8sfake.NewClientset(), spoPlan(t), "ns", "run", nodes, time.Second, t.Logf)
+	_, err = installSPO(context.Background(), dyn, k8sfake.NewClientset(), "profiles", seccompFiles(t, spoPlan(t)), "ns", "run", nodes, time.Second, t.Logf)
 	if err == nil || !strings.Contains(err.Error(), "p on n2 (no status)") || !strings.Contains(err.Error(), "spod") {
 		t.Errorf("a node without the daemon: %v", err)
 	}
@@ -300,7 +310,7 @@ func TestInstallSPOForbidden(t *testing.T) {
 	dyn.PrependReactor("create", "seccompprofiles", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(seccompProfileGVR.GroupResource(), "p", fmt.Errorf("RBAC says no"))
 	})
-	_, err := installSPO(context.Background(), dyn, k8sfake.NewClientset(), spoPlan(t), "ns", "run", []string{"n1"}, time.Second, t.Logf)
+	_, err := installSPO(context.Background(), dyn, k8sfake.NewClientset(), "profiles", seccompFiles(t, spoPlan(t)), "ns", "run", []string{"n1"}, time.Second, t.Logf)
 	if err == nil || !strings.Contains(err.Error(), "forbidden") || !strings.Contains(err.Error(), "--profile-installer daemonset") {
 		t.Errorf("error %v", err)
 	}
