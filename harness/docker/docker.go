@@ -38,6 +38,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/secprof/secprof/harness"
+	"github.com/secprof/secprof/harness/aaload"
 	"github.com/testcontainers/testcontainers-go"
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 )
@@ -103,7 +104,11 @@ type Backend struct {
 	clockSkew time.Duration
 	network   *testcontainers.DockerNetwork
 	images    imageCache
-	aa        apparmorHost
+	// aa is the AppArmor of the machine secprof runs on, used when the
+	// engine runs there too (a unix socket): dockerd loads nothing but its
+	// own docker-default profile, so the plan's profiles are loaded with
+	// apparmor_parser like an operator would load them on a node.
+	aa aaload.Host
 
 	mu       sync.Mutex
 	live     map[string]testcontainers.Container // created, not yet terminated, by ID
@@ -116,7 +121,7 @@ func New(cfg harness.BackendConfig) (harness.Backend, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	b := &Backend{cfg: cfg, plan: cfg.Plan, logf: logf, live: map[string]testcontainers.Container{}}
+	b := &Backend{cfg: cfg, plan: cfg.Plan, logf: logf, aa: aaload.Host{KeepPreloaded: true}, live: map[string]testcontainers.Container{}}
 	if o, ok := cfg.Options.(*Options); ok && o != nil {
 		b.opts = *o
 	}
@@ -232,7 +237,7 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 		if !b.local {
 			env.Notes = append(env.Notes, "the engine is not on this machine: load the plan's AppArmor profiles on its host yourself")
 		} else {
-			loaded, err := b.aa.loadDir(ctx, b.plan.Profiles.AppArmor, b.logf)
+			loaded, err := b.aa.LoadDir(ctx, b.plan.Profiles.AppArmor, func(format string, args ...any) { b.logf("docker: "+format, args...) })
 			b.mu.Lock()
 			b.aaLoaded = loaded
 			b.mu.Unlock()
@@ -281,7 +286,7 @@ func (b *Backend) Close(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if len(loaded) > 0 {
-		if err := b.aa.unload(ctx, loaded); err != nil {
+		if err := b.aa.Unload(ctx, loaded); err != nil {
 			errs = append(errs, err)
 		}
 	}

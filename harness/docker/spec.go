@@ -82,7 +82,7 @@ func (b *Backend) resolve(ctx context.Context, c *harness.Case) (*spec, error) {
 	case harness.AppArmorLocalhost:
 		name := c.AppArmorRef.Name
 		if b.local {
-			if found, known := b.aa.loaded(name); known && !found {
+			if found, known := b.aa.Loaded(name); known && !found {
 				o := harness.CreateFailed("failed to generate apparmor spec opts: apparmor profile not found " + name)
 				s.early = &o
 				return s, nil

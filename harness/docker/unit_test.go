@@ -125,8 +125,8 @@ func TestResolveSecurityOptions(t *testing.T) {
 	c.SeccompRef = harness.SeccompRef{Kind: harness.SeccompUnconfined}
 	c.AppArmorRef = harness.AppArmorRef{Kind: harness.AppArmorLocalhost, Name: "deny-write"}
 	c.Workload.Command, c.Workload.Args = nil, []string{"-a"}
-	b.aa.profilesFile = filepath.Join(t.TempDir(), "profiles")
-	os.WriteFile(b.aa.profilesFile, []byte("deny-write (enforce)\n"), 0o644)
+	b.aa.ProfilesFile = filepath.Join(t.TempDir(), "profiles")
+	os.WriteFile(b.aa.ProfilesFile, []byte("deny-write (enforce)\n"), 0o644)
 	b.local = true
 	s, err = b.resolve(context.Background(), c)
 	if err != nil {

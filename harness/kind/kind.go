@@ -31,6 +31,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/secprof/secprof/harness"
+	"github.com/secprof/secprof/harness/aaload"
 	"github.com/secprof/secprof/harness/kube"
 )
 
@@ -162,7 +163,11 @@ func (b *Backend) Name() string { return b.name }
 // Prepare creates (or reuses) the cluster, loads the images and AppArmor
 // profiles, and creates the run's namespace.
 func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
-	env := harness.Env{AppArmor: hostAppArmor()}
+	// A kind node is a container: its kubelet and runc use the host's
+	// kernel, so AppArmor is whatever the host has, and profiles are
+	// loaded into the host's kernel (apparmor_parser -r), as the seed
+	// tutorial loads them on every node.
+	env := harness.Env{AppArmor: aaload.Enabled()}
 	if err := dockerReachable(ctx); err != nil {
 		return env, err
 	}
@@ -231,7 +236,7 @@ func (b *Backend) Prepare(ctx context.Context) (harness.Env, error) {
 		return env, err
 	}
 	if env.AppArmor && b.plan.Profiles.AppArmor != "" {
-		files, err := loadAppArmor(ctx, b.plan.Profiles.AppArmor, b.logf)
+		files, err := aaload.Host{KeepPreloaded: true}.LoadDir(ctx, b.plan.Profiles.AppArmor, func(format string, args ...any) { b.logf("kind: "+format, args...) })
 		b.mu.Lock()
 		b.apparmor = files
 		b.mu.Unlock()
@@ -409,7 +414,7 @@ func (b *Backend) Close(ctx context.Context) error {
 		errs = append(errs, kube.DeleteNamespace(ctx, client, ns.Name, time.Minute))
 	}
 	if !b.keep {
-		errs = append(errs, unloadAppArmor(ctx, files))
+		errs = append(errs, aaload.Host{}.Unload(ctx, files))
 	}
 	if deleteCluster {
 		if creating != nil {
